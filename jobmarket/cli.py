@@ -182,20 +182,179 @@ def model_info(model: Model = DEFAULT_MODEL) -> None:
 @app.command()
 @one_line_errors
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run against the store.")],
+    query: Annotated[str | None, typer.Argument(help="SQL to run; none: an interactive shell.")] = None,
     db: Db = DEFAULT_DB,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet.")] = "table",
+    result: Annotated[Path | None, typer.Option("--out", help="Write the result to this file.")] = None,
+    model: Model = DEFAULT_MODEL,
+    write: Annotated[bool, typer.Option("--write", help="Open read-write (default read-only).")] = False,
+    label_lang: Annotated[str | None, typer.Option(help="Language of ESCO labels in the views.")] = None,
 ) -> None:
-    """Run a SQL query against the store (read-only) and print the result."""
+    """Run SQL against the store: tables, views (posting_occupations…), macros (similar_titles…) and
+    embed('text'). With no query, an interactive shell (.tables, .quit)."""
+    from jobmarket.api import Market
+    from jobmarket.shell import repl, write_result
+
+    with Market.open(db, model=model, read_only=not write) as market:
+        if label_lang:
+            market.use_language(label_lang)
+        if query is None:
+            repl(market, out)
+        else:
+            write_result(market, query, fmt, result, out)
+
+
+@app.command()
+@one_line_errors
+def search(
+    text: Annotated[str, typer.Argument(help="A job title, occupation or skill, in any language.")],
+    db: Db = DEFAULT_DB,
+    model: Model = DEFAULT_MODEL,
+    what: Annotated[str, typer.Option(help="titles (the store's) | occupations (ESCO) | skills (ESCO).")]
+    = "titles",
+    lang: Annotated[str | None, typer.Option(help="Language of the text (titles: only titles of it).")] = None,
+    k: Annotated[int, typer.Option(help="How many.")] = 10,
+) -> None:
+    """Nearest titles, occupations or skills to a free text, by the store's model."""
+    from jobmarket.api import Market
+    from jobmarket.shell import rich_table
+
+    with Market.open(db, model=model, read_only=True) as market:
+        if lang:
+            market.use_language(lang)
+        df = market.search(text, what=what, k=k, lang=lang)
+    out.print(rich_table(df, title=f"{what} nearest to {text!r}"))
+
+
+@app.command()
+@one_line_errors
+def skills(
+    db: Db = DEFAULT_DB,
+    model: Model = DEFAULT_MODEL,
+    run_id: Annotated[str | None, typer.Option("--run", help="Normalize run (default: the latest).")] = None,
+    min_score: Annotated[float | None, typer.Option(help="Embedding threshold and floor for every skill "
+                                                         "(default: the model's calibrated threshold).")]
+    = None,
+    no_model_ranking: Annotated[bool, typer.Option("--no-model-ranking",
+                                                   help="Skip the model's skills per occupation title.")]
+    = False,
+    labels_only: Annotated[bool, typer.Option("--labels-only", help="Label matching only: no model.")]
+    = False,
+    progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+) -> None:
+    """Find the ESCO skills each posting asks for; build skill profiles per occupation, country, cluster."""
     from jobmarket.api import Market
 
-    with Market.open(db, model=None, read_only=True) as market:
-        df = market.sql(query)
-    t = Table()
-    for c in df.columns:
-        t.add_column(str(c))
-    for row in df.head(200).itertuples(index=False):
-        t.add_row(*[str(v) for v in row])
-    out.print(t)
+    with Market.open(db, model=model) as market:
+        df = market.skills(run_id, min_score, model_ranking=not no_model_ranking,
+                           use_model=not labels_only, progress=progress)
+        rep = market.last_skills
+        methods = ", ".join(f"{k} {v:,}" for k, v in sorted(rep.methods.items())) or "-"
+        with_skills = df["posting_id"].nunique() if len(df) else 0
+        out.print(f"skills of run {rep.run_id}: {rep.n_postings:,} descriptions, {with_skills:,} with "
+                  f"skills, {rep.n_findings:,} skills found ({methods}); model {rep.model or '-'}; threshold "
+                  f"{rep.threshold if rep.threshold is not None else '-'}")
+        t = Table(title="skill_profiles")
+        for c in ("scope / source", "rows"):
+            t.add_column(c)
+        for k, v in rep.profiles.items():
+            t.add_row(k, f"{v:,}")
+        out.print(t)
+        if len(df):
+            top = (df.groupby("skill", dropna=False)["posting_id"].nunique().sort_values(ascending=False)
+                   .head(10))
+            tt = Table(title="most asked skills")
+            tt.add_column("skill")
+            tt.add_column("postings", justify="right")
+            for skill, n in top.items():
+                tt.add_row(str(skill), f"{n:,}")
+            out.print(tt)
+
+
+# ---------------------------------------------------------------- cluster (cluster_run.py)
+@app.command()
+@one_line_errors
+def cluster(
+    db: Db = DEFAULT_DB,
+    min_cluster_size: Annotated[int | None, typer.Option(help="HDBSCAN min_cluster_size (default: saved, else 2)."
+                                                         )] = None,
+    dims: Annotated[int | None, typer.Option("--dims", help="PCA dimensions before HDBSCAN; 0: none "
+                                                            "(default: saved, else 64).")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of cluster names where a cluster has one.")] = None,
+    attach_outliers: Annotated[bool, typer.Option("--attach-outliers", help="Put outlier titles into their "
+                                                  "nearest cluster (flagged `attached`).")] = False,
+    refit: Annotated[bool, typer.Option("--refit", help="Fit again instead of assigning new titles to the saved "
+                                        "clusters.")] = False,
+    top: Annotated[int, typer.Option(help="Clusters shown with their titles per country.")] = 10,
+    progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+) -> None:
+    """Cluster the store's unique titles across languages and countries (PCA → HDBSCAN) and show the largest."""
+    from jobmarket.api import Market
+
+    with Market.open(db, model=None) as market:
+        df = market.cluster(min_cluster_size=min_cluster_size, reduce_dims=dims, lang=lang,
+                            attach_outliers=attach_outliers, refit=refit, progress=progress)
+        rep = market.last_cluster_report
+        how = "fitted" if rep.fitted else f"{rep.n_new_titles:,} new titles assigned to the saved clusters"
+        p = rep.params
+        out.print(f"{rep.n_clusters:,} clusters over {rep.n_titles:,} titles ({how}; dims {p['reduce_dims'] or '-'}, "
+                  f"min_cluster_size {p['min_cluster_size']}, min_samples {p['min_samples']}, {p['selection']})")
+        attached = f", {rep.attached_titles:,} attached to their nearest cluster" if rep.attached_titles else ""
+        out.print(f"outliers: {rep.outlier_titles:,} titles, {rep.outlier_share:.1%} of postings{attached}")
+        out.print(f"clusters with postings from ≥2 countries: {rep.multi_country_clusters:,}")
+        t = Table(title="largest clusters, with the title most used in each country")
+        for c in ("id", "name", "occupation", "postings", "countries", "titles by country"):
+            t.add_column(c)
+        for row in df.head(top).itertuples(index=False):
+            by = market.cluster_titles_by_country(int(row.cluster_id), top=1)
+            titles = "; ".join(f"{r.country}: {r.title} ({r.n_postings})" for r in by.head(6).itertuples())
+            t.add_row(str(row.cluster_id), str(row.name), str(row.occupation_label or "-"), f"{row.size:,}",
+                      str(row.n_countries), titles)
+        out.print(t)
+
+
+# ---------------------------------------------------------------- evaluate and train (model_training/)
+@app.command()
+@one_line_errors
+def evaluate(
+    model: Annotated[str, typer.Argument(help="Hub id, model folder, or 'auto' (the offline model).")],
+    task: Annotated[list[str] | None, typer.Option("--task", help="talentclef-a[:de|:en-de], esco-norm, "
+                                                                 "skills-rank, align-uniform, all.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Folder with talentclef2025/, jobbert_eval/, esco/.")] = None,
+    esco: Annotated[list[Path] | None, typer.Option(help="ESCO packages (default: DATA/esco/...).")] = None,
+    norm_limit: Annotated[int | None, typer.Option(help="Sample this many titles for esco-norm.")] = None,
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON.")] = None,
+) -> None:
+    """Evaluate any model on job-title tasks (no store needed): TalentCLEF Task A, ESCO normalization, ..."""
+    import json
+
+    from jobmarket.evaluate import evaluate as run_eval
+    from jobmarket.evaluate import results_table
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    report = run_eval(model, task or ["all"], data_dir=data, esco=esco or [], norm_limit=norm_limit)
+    out.print(results_table(report))
+    for k, v in report["summary"].items():
+        out.print(f"{k}: {v:.4f}")
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out.print(f"report written to {json_out}")
+
+
+@model_app.command("train", add_help_option=False,
+                   context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def model_train(ctx: typer.Context) -> None:
+    """Train a JobBERT-V3-style encoder: the same command as `python -m model_training train` (see --help)."""
+    from typer.main import get_command
+
+    from model_training.cli import app as training_app
+
+    get_command(training_app).main(args=["train", *ctx.args], prog_name="jobmarket model train",
+                                   standalone_mode=True)
 
 
 def run() -> None:  # pragma: no cover - console entry

@@ -13,14 +13,16 @@ import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import duckdb
 from rich.console import Console
 from rich.markup import escape
 
-SQL_FILE = Path(__file__).resolve().parents[1] / "sql" / "esco_import.sql"
+from jobmarket.errors import JobmarketError
+from jobmarket.sqlfiles import sql_sections
+
+SQL_FILE = "esco_import.sql"  # under sql/, read through jobmarket.sqlfiles
 TABLES = (
     "esco_sources",
     "esco_occupations",
@@ -62,10 +64,16 @@ class _Spec:
 # broader and skill_hierarchy have no table in the schema: they are read, counted and recorded in
 # esco_sources (so the store says they were seen) but their rows are not kept.
 _SPECS: dict[str, _Spec] = {
-    "occupations": _Spec(("conceptUri", "iscoGroup", "preferredLabel"), ("altLabels", "hiddenLabels", "code"),
-                         "stage_occupations"),
-    "skills": _Spec(("conceptUri", "preferredLabel"), ("skillType", "reuseLevel", "altLabels", "hiddenLabels"),
-                    "stage_skills"),
+    "occupations": _Spec(
+        ("conceptUri", "iscoGroup", "preferredLabel"),
+        ("altLabels", "hiddenLabels", "code"),
+        "stage_occupations",
+    ),
+    "skills": _Spec(
+        ("conceptUri", "preferredLabel"),
+        ("skillType", "reuseLevel", "altLabels", "hiddenLabels"),
+        "stage_skills",
+    ),
     "isco_groups": _Spec(("conceptUri", "code", "preferredLabel"), ("altLabels",), "stage_isco_groups"),
     "relations": _Spec(("occupationUri", "relationType", "skillUri"), ("skillType",), "stage_relations"),
     "labels": _Spec(("conceptUri", "position", "label"), (), "stage_labels", delim="\t"),
@@ -74,7 +82,7 @@ _SPECS: dict[str, _Spec] = {
 }
 
 
-class EscoError(ValueError):
+class EscoError(JobmarketError, ValueError):
     """A problem with the ESCO input, told in one line that names the path."""
 
 
@@ -164,19 +172,8 @@ def discover(paths: Sequence[str | Path]) -> list[EscoSource]:
 # ---------------------------------------------------------------- import
 
 
-@cache
 def _sql() -> dict[str, str]:
-    """Sections of sql/esco_import.sql, keyed by their '-- name:' line."""
-    sections: dict[str, str] = {}
-    name = None
-    for line in SQL_FILE.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"--\s*name:\s*(\w+)", line)
-        if m:
-            name = m.group(1)
-            sections[name] = ""
-        elif name:
-            sections[name] += line + "\n"
-    return sections
+    return sql_sections(SQL_FILE)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -186,8 +183,9 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(lines[:2])[:300]
 
 
-def _require_occupations(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path],
-                         sources: list[EscoSource]) -> None:
+def _require_occupations(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], sources: list[EscoSource]
+) -> None:
     """Refuse paths that hold no ESCO file, and a batch without occupations for an empty store."""
     for raw in paths:
         root = str(Path(raw).expanduser().resolve())
@@ -236,17 +234,31 @@ def _stage(con: duckdb.DuckDBPyConnection, src: EscoSource, file: Path) -> int:
         if src.kind == "relations":
             params.pop("lang")
         con.execute(_sql()[stage], params).fetchall()
-    con.execute(_sql()["add_source"], {"source_file": src.source_file, "version": src.version,
-                                       "lang": src.lang, "kind": src.kind, "n_rows": n_rows}).fetchall()
+    con.execute(
+        _sql()["add_source"],
+        {
+            "source_file": src.source_file,
+            "version": src.version,
+            "lang": src.lang,
+            "kind": src.kind,
+            "n_rows": n_rows,
+        },
+    ).fetchall()
     return n_rows
+
+
+def _progress_line(src: EscoSource, n_rows: int) -> str:
+    lang = src.lang or "-"
+    return f"  {src.kind:<15} {src.version:<8} {lang:<5} {n_rows:>9,} rows  {escape(src.source_file)}"
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}
 
 
-def import_esco(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path],
-                progress: bool = True) -> dict[str, int]:
+def import_esco(
+    con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], progress: bool = True
+) -> dict[str, int]:
     """Import the ESCO files under paths; return the row count of each ESCO table afterwards.
 
     Idempotent by "delete what the same (version, lang, kind) brought, then insert" rather than by
@@ -268,8 +280,7 @@ def import_esco(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path],
             for i, src in enumerate(sources):
                 n_rows = _stage(con, src, _local_file(src, Path(tmpdir), i))
                 if console:
-                    console.print(f"  {src.kind:<15} {src.version:<8} {src.lang or '-':<5} {n_rows:>9,} rows  "
-                                  f"{escape(src.source_file)}")
+                    console.print(_progress_line(src, n_rows))
         con.execute(sql["merge"])
         counts = table_counts(con)
         con.execute(sql["teardown"])

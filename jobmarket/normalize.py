@@ -224,7 +224,8 @@ def export_results(con: duckdb.DuckDBPyConnection, run_id: str, out: str | Path)
     elif out.suffix in (".csv", ".tsv"):
         df = rel.df()
         df["candidates"] = df["candidates"].map(
-            lambda cs: ";".join(f"{c['occupation_uri']}={c['score']:.4f}" for c in cs) if cs is not None else "")
+            lambda cs: ";".join(f"{c['occupation_uri']}={c['score']:.4f}" for c in cs)
+            if isinstance(cs, (list, np.ndarray)) else "")
         df.to_csv(out, index=False, sep="\t" if out.suffix == ".tsv" else ",")
     else:
         raise JobmarketError(f"{out}: output must end in .parquet, .csv or .tsv")

@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow as pa
 
 from jobmarket.errors import JobmarketError
-from jobmarket.sqlfiles import read_sql, sql_sections
+from jobmarket.sqlfiles import sql_sections
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # what sql/schema.sql creates; migrations.code_version() is the current version
 DEFAULT_DB = "market.duckdb"
 RUN_TABLES = ("assignments", "assignment_candidates", "postings")
 
@@ -22,33 +22,57 @@ class StoreBusyError(JobmarketError):
     """Another process holds the store's write lock."""
 
 
-def connect(path: str | Path = DEFAULT_DB, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and on first use create) a store; a busy store gives one clear line instead of a crash."""
+def connect(
+    path: str | Path = DEFAULT_DB, read_only: bool = False, retry_s: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open (and on first use create and migrate) a store, with its views and macros.
+
+    DuckDB allows one writing process; a read-only open while another process writes is retried with
+    backoff for ``retry_s`` seconds (default 10 for read-only, 0 for read-write), then a busy store
+    gives :class:`StoreBusyError`: one clear line instead of a crash.
+    """
+    import time
+
+    from jobmarket import migrations, sqlobjects
+
     path = str(path)
     if read_only and path != ":memory:" and not Path(path).exists():
         raise JobmarketError(f"store {path} does not exist: run `jobmarket normalize` first")
+    deadline = time.monotonic() + (retry_s if retry_s is not None else (10.0 if read_only else 0.0))
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(path, read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise JobmarketError(f"cannot open store {path}: {exc}") from exc
+            if time.monotonic() + delay > deadline:
+                raise StoreBusyError(
+                    f"store {path} is busy: another jobmarket process is writing to it; "
+                    "retry when it finishes"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
     try:
-        con = duckdb.connect(path, read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreBusyError(
-                f"store {path} is busy: another jobmarket process is writing to it; retry when it finishes"
-            ) from exc
-        raise JobmarketError(f"cannot open store {path}: {exc}") from exc
-    if not read_only:
-        apply_schema(con)
+        if read_only:
+            migrations.check_readable(con, db=path)
+        else:
+            apply_schema(con, db=path)
+        sqlobjects.install(con, read_only=read_only)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(read_sql("schema.sql"))
-    row = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
-    if row is None:
-        con.execute("INSERT INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION])
-    elif row > SCHEMA_VERSION:
-        raise JobmarketError(
-            f"store schema version {row} is newer than this jobmarket ({SCHEMA_VERSION}): upgrade jobmarket"
-        )
+def apply_schema(
+    con: duckdb.DuckDBPyConnection, migrations_dir: Path | None = None, db: str = "the store"
+) -> None:
+    """The v1 base, every ``sql/schema_*.sql``, then the migrations the store has not had yet."""
+    from jobmarket import migrations
+
+    migrations.upgrade(con, migrations_dir, db=db)
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:

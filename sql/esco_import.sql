@@ -171,9 +171,31 @@ WHERE NOT EXISTS (
     WHERE e.concept_uri = n.concept_uri AND e.concept_type = n.concept_type AND e.lang = n.lang
       AND e.label = n.label AND e.kind = n.kind AND esco_vkey(e.version) > esco_vkey(n.version));
 
+-- One preferred label per (concept, language), the newest: a preferred label that a newer version
+-- replaced (19 English occupations between v1.1.1 and v1.2) becomes an alternative label of its
+-- version, since people still use the old title; it is dropped if that alternative already exists.
+CREATE OR REPLACE TEMP TABLE esco_old_preferred AS
+SELECT o.concept_uri, o.concept_type, o.lang, o.label, o.version
+FROM esco_labels o
+WHERE o.kind = 'preferred' AND EXISTS (
+    SELECT 1 FROM esco_labels p
+    WHERE p.kind = 'preferred' AND p.concept_uri = o.concept_uri AND p.concept_type = o.concept_type
+      AND p.lang = o.lang AND esco_vkey(p.version) > esco_vkey(o.version));
+DELETE FROM esco_labels e USING esco_old_preferred o
+WHERE e.kind = 'preferred' AND e.concept_uri = o.concept_uri AND e.concept_type = o.concept_type
+  AND e.lang = o.lang AND e.label = o.label AND e.version = o.version;
+INSERT INTO esco_labels
+SELECT DISTINCT o.concept_uri, o.concept_type, o.lang, o.label, 'alternative', o.version
+FROM esco_old_preferred o
+WHERE NOT EXISTS (
+    SELECT 1 FROM esco_labels e
+    WHERE e.kind = 'alternative' AND e.concept_uri = o.concept_uri AND e.concept_type = o.concept_type
+      AND e.lang = o.lang AND e.label = o.label);
+
 -- name: teardown
 DROP TABLE IF EXISTS esco_raw;
 DROP TABLE IF EXISTS esco_new_labels;
+DROP TABLE IF EXISTS esco_old_preferred;
 DROP TABLE IF EXISTS esco_batch_sources;
 DROP TABLE IF EXISTS esco_stg_occ;
 DROP TABLE IF EXISTS esco_stg_skill;

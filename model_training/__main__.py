@@ -1,0 +1,3 @@
+from model_training.cli import app
+
+app()

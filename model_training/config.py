@@ -1,0 +1,122 @@
+"""Training configuration: one dataclass, serializable to JSON or YAML (WorkRB style)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobmarket.errors import JobmarketError
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved beside the model so a run can be repeated.
+
+    The defaults follow the JobBERT-V3 recipe (GPU scale); ``cpu_preset()`` shapes a run for a small CPU.
+    """
+
+    base_model: str = "auto"  # hub id or folder; "auto": the offline multilingual-e5-small
+    output_dir: str = "~/.cache/jobmarket/models/jobbert-style-e5-small"
+    # Data: ESCO packages (zips/folders/files) and/or a user file of title→skills pairs.
+    esco: list[str] = field(default_factory=list)
+    pairs_file: str | None = None
+    languages: list[str] | None = None  # None: every language loaded
+    relations: list[str] = field(default_factory=lambda: ["essential", "optional"])
+    min_title_chars: int = 3
+    min_skills: int = 5
+    max_pairs: int | None = None  # subsample (balanced over languages) to bound the data set
+    dev_fraction: float = 0.05  # of occupations, held out whole
+    dev_max_queries: int = 300
+    # Model.
+    head_dim: int = 1024
+    head_init: str = "identity"  # identity: start as the base model (short runs); random: as JobBERT-V3
+    prompt: str | None = "query: "  # e5 was trained with it; keep it on both routes so inputs look familiar
+    anchor_max_tokens: int = 32
+    positive_max_tokens: int = 64
+    freeze_embeddings: bool = True
+    freeze_layers: int = 0  # lowest transformer layers kept frozen
+    # Optimisation.
+    loss: str = "cached_mnrl"  # cached_mnrl (GradCache) | mnrl (same gradients, no second pass)
+    scale: float = 20.0
+    batch_size: int = 2048
+    mini_batch_size: int = 64
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.05
+    epochs: float = 1.0
+    max_steps: int = -1
+    fp16: bool = True  # only applied on a GPU
+    num_threads: int | None = None  # torch threads on CPU; None leaves torch's default
+    seed: int = 42
+    # Bookkeeping.
+    logging_steps: int = 10
+    eval_steps: int = 0  # 0: evaluate at the end only
+    save_steps: int = 200
+    save_total_limit: int = 2
+    resume: bool = True  # continue from the newest checkpoint in output_dir/checkpoints
+    # Optional stage 2 (Deniz et al.): ESCO hierarchy pairs with hard negatives.
+    hierarchy_stage: bool = False
+    hierarchy_max_pairs: int = 20000
+    hierarchy_steps: int = 100
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        else:
+            path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise JobmarketError(f"unknown training config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainConfig:
+        path = Path(path)
+        if not path.exists():
+            raise JobmarketError(f"config file {path} does not exist")
+        text = path.read_text(encoding="utf-8")
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        else:
+            data = json.loads(text)
+        return cls.from_dict(data)
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.output_dir).expanduser()
+
+    def validate(self) -> None:
+        if not self.esco and not self.pairs_file:
+            raise JobmarketError("no training data: give ESCO packages (--esco) and/or a pairs file (--pairs)")
+        if self.loss not in ("cached_mnrl", "mnrl"):
+            raise JobmarketError(f"loss must be cached_mnrl or mnrl, not {self.loss}")
+        if self.head_init not in ("identity", "random"):
+            raise JobmarketError(f"head_init must be identity or random, not {self.head_init}")
+        if not 0 <= self.dev_fraction < 1:
+            raise JobmarketError("dev_fraction must be in [0, 1)")
+
+
+def cpu_preset(**overrides: Any) -> TrainConfig:
+    """A run that fits about an hour on one shared CPU core: frozen embeddings and lower layers, small batches."""
+    base = dict(batch_size=32, mini_batch_size=32, loss="mnrl", learning_rate=5e-5, max_steps=400,
+                freeze_layers=6, num_threads=1, fp16=False, logging_steps=10, save_steps=100, eval_steps=0,
+                dev_max_queries=200)
+    base.update(overrides)
+    return TrainConfig(**base)

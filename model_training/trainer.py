@@ -1,0 +1,293 @@
+"""Train a JobBERT-V3-style encoder: data → model → SentenceTransformerTrainer → a standard model folder."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import platform
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from jobmarket.errors import JobmarketError
+from model_training import pairs as P
+from model_training.config import TrainConfig
+from model_training.head import build_model, freeze
+from model_training.sampler import LanguageBalancedBatchSampler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingData:
+    train: pd.DataFrame
+    dev: pd.DataFrame
+    stats: dict = field(default_factory=dict)
+
+
+def resolve_base(name: str) -> str:
+    if name in ("auto", "offline", None):
+        from jobmarket.offline import install_offline_model
+
+        return str(install_offline_model())
+    return name
+
+
+def prepare_data(cfg: TrainConfig, progress: bool = True) -> TrainingData:
+    """Build, filter, split (by occupation) and balance the title→skills pairs."""
+    frames = []
+    con = None
+    if cfg.esco:
+        con = P.load_esco(cfg.esco, progress=progress)
+        frames.append(P.esco_pairs(con, cfg.languages, cfg.relations).assign(source="esco"))
+    if cfg.pairs_file:
+        frames.append(P.file_pairs(cfg.pairs_file).assign(source=Path(cfg.pairs_file).name))
+    raw = pd.concat(frames, ignore_index=True)
+    kept = P.filter_pairs(raw, cfg.min_title_chars, cfg.min_skills)
+    if kept.empty:
+        raise JobmarketError("no training pairs left after filtering (titles >= 3 chars, >= 5 skills)")
+    train, dev = P.split_by_group(kept, cfg.dev_fraction, cfg.seed)
+    train = P.balance_languages(train, cfg.max_pairs, cfg.seed)
+    stats = {
+        "pairs_read": len(raw), "pairs_kept": len(kept), "train_pairs": len(train), "dev_pairs": len(dev),
+        "occupations_train": int(train["group"].nunique()), "occupations_dev": int(dev["group"].nunique()),
+        "languages": {k: int(v) for k, v in train["lang"].value_counts().sort_index().items()},
+    }
+    if con is not None:
+        stats["esco_sources"] = con.execute(
+            "SELECT version, lang, kind, n_rows FROM esco_sources ORDER BY version, lang, kind").df().to_dict("records")
+        if cfg.hierarchy_stage:
+            isco = con.execute(P.sql_sections("training.sql")["occupation_isco"]).df()
+            stats["_isco"] = dict(zip(isco["occupation_uri"], isco["isco_code"], strict=True))
+        con.close()
+    return TrainingData(train, dev, stats)
+
+
+def _texts(df: pd.DataFrame, model, cfg: TrainConfig, seed: int) -> tuple[list[str], list[str]]:
+    count = P.token_counter(model.tokenizer)
+    prompt_tokens = count([cfg.prompt])[0] if cfg.prompt else 0
+    budget = cfg.positive_max_tokens - 2 - prompt_tokens  # [CLS]/[SEP] (or <s>/</s>) and the prompt
+    anchors = [t if len(t) < 4 * cfg.anchor_max_tokens else P.cut_title(t, count, cfg.anchor_max_tokens - 2)
+               for t in df["title"]]
+    return anchors, P.positives(df, count, budget, seed)
+
+
+def dev_evaluator(dev: pd.DataFrame, model, cfg: TrainConfig):
+    """Dev titles → the skill lists of the held-out occupations (one document per occupation)."""
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    if dev.empty:
+        return None
+    q = P.balance_languages(dev, cfg.dev_max_queries, cfg.seed)
+    docs = dev.drop_duplicates("group")
+    _, doc_texts = _texts(docs, model, cfg, cfg.seed + 1)
+    corpus = dict(zip(docs["group"], doc_texts, strict=True))
+    queries = {f"q{i}": t for i, t in enumerate(q["title"])}
+    relevant = {f"q{i}": {g} for i, g in enumerate(q["group"])}
+    return InformationRetrievalEvaluator(queries, corpus, relevant, name="dev", map_at_k=[100],
+                                         mrr_at_k=[10], ndcg_at_k=[10], accuracy_at_k=[1, 5],
+                                         precision_recall_at_k=[10], write_csv=False, batch_size=64)
+
+
+class _LogCallback:
+    """Print loss/dev metrics as they come and keep them in train_log.jsonl."""
+
+    def __init__(self, path: Path, console) -> None:
+        self.path = path
+        self.console = console
+        self.started = time.time()
+
+    def __call__(self):
+        from transformers import TrainerCallback
+
+        outer = self
+
+        class CB(TrainerCallback):
+            def on_log(self, args, state, control, logs=None, **kwargs):
+                if not state.is_world_process_zero or not logs:
+                    return
+                rec = {"step": state.global_step, "elapsed_s": round(time.time() - outer.started, 1), **logs}
+                with outer.path.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(rec) + "\n")
+                shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                  for k, v in logs.items() if "loss" in k or "map" in k or "mrr" in k
+                                  or k in ("learning_rate", "epoch"))
+                outer.console.print(f"step {state.global_step}/{state.max_steps} "
+                                    f"[{rec['elapsed_s']:.0f}s] {shown}", highlight=False)
+
+        return CB()
+
+
+def _loss(model, cfg: TrainConfig):
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
+    from sentence_transformers.util import cos_sim
+
+    if cfg.loss == "cached_mnrl":
+        return CachedMultipleNegativesRankingLoss(model, scale=cfg.scale, similarity_fct=cos_sim,
+                                                  mini_batch_size=cfg.mini_batch_size)
+    return MultipleNegativesRankingLoss(model, scale=cfg.scale, similarity_fct=cos_sim)
+
+
+def _latest_checkpoint(folder: Path) -> str | None:
+    ckpts = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(ckpts[-1]) if ckpts else None
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> Path:
+    """Run the recipe end to end; return the saved model folder."""
+    from datasets import Dataset
+    from rich.console import Console
+    from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
+
+    cfg.validate()
+    console = Console(stderr=True, highlight=False, quiet=not progress)
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    out = cfg.output_path
+    out.mkdir(parents=True, exist_ok=True)
+    cfg.save(out / "training_config.json")
+    started = time.time()
+
+    data = prepare_data(cfg, progress=progress)
+    console.print(f"pairs: {data.stats['train_pairs']:,} train ({data.stats['occupations_train']:,} occupations), "
+                  f"{data.stats['dev_pairs']:,} dev ({data.stats['occupations_dev']:,}); "
+                  f"{len(data.stats['languages'])} languages")
+    base = resolve_base(cfg.base_model)
+    cuda = torch.cuda.is_available()
+    model = build_model(base, cfg.head_dim, cfg.head_init, cfg.prompt, cfg.positive_max_tokens,
+                        device="cuda" if cuda else "cpu", seed=cfg.seed)
+    params = freeze(model, cfg.freeze_embeddings, cfg.freeze_layers)
+    params["dim"] = model[1].get_embedding_dimension()
+    console.print(f"model: {base} + anchor/positive Dense({model[1].get_embedding_dimension()}→"
+                  f"{cfg.head_dim}, tanh); trainable {params['trainable']:,} of {params['total']:,} parameters")
+
+    anchors, positives = _texts(data.train, model, cfg, cfg.seed)
+    train_ds = Dataset.from_dict({"anchor": anchors, "positive": positives})
+    sampler = functools.partial(LanguageBalancedBatchSampler, languages=list(data.train["lang"]),
+                                groups=list(data.train["group"]))
+    evaluator = dev_evaluator(data.dev, model, cfg)
+    prompts = {"anchor": cfg.prompt, "positive": cfg.prompt} if cfg.prompt else None
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(out / "checkpoints"),
+        per_device_train_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_ratio,  # a float below 1 is a ratio in transformers v5
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        fp16=cfg.fp16 and cuda,
+        use_cpu=not cuda,
+        seed=cfg.seed,
+        batch_sampler=sampler,
+        router_mapping={"anchor": "anchor", "positive": "positive"},
+        prompts=prompts,
+        dataloader_drop_last=True,
+        logging_steps=cfg.logging_steps,
+        eval_strategy="steps" if cfg.eval_steps and evaluator else "no",
+        eval_steps=cfg.eval_steps or None,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        report_to="none",
+        disable_tqdm=not progress,
+    )
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_ds, loss=_loss(model, cfg),
+                                         evaluator=evaluator,
+                                         callbacks=[_LogCallback(out / "train_log.jsonl", console)()])
+    resume = _latest_checkpoint(out / "checkpoints") if cfg.resume else None
+    if resume:
+        console.print(f"resuming from {resume}")
+    base_dev = evaluator(model) if evaluator and not resume and trainer.is_world_process_zero() else None
+    result = trainer.train(resume_from_checkpoint=resume)
+    metrics: dict = {"train_loss": result.training_loss, "steps": result.global_step,
+                     "train_runtime_s": result.metrics.get("train_runtime")}
+    if cfg.hierarchy_stage:
+        from model_training.hierarchy import train_hierarchy
+
+        metrics["hierarchy"] = train_hierarchy(model, data, cfg, console)
+    if trainer.is_world_process_zero():
+        if evaluator:
+            metrics["dev"] = {k: float(v) for k, v in evaluator(model).items()}
+            if base_dev:
+                metrics["dev_before"] = {k: float(v) for k, v in base_dev.items()}
+        metrics["wall_s"] = round(time.time() - started, 1)
+        model.save(str(out))
+        stats = {k: v for k, v in data.stats.items() if not k.startswith("_")}
+        (out / "training_metrics.json").write_text(json.dumps({"data": stats, "metrics": metrics,
+                                                               "params": params}, indent=2) + "\n")
+        write_model_card(out, cfg, base, stats, metrics, params)
+        console.print(f"model saved to {out}")
+    return out
+
+
+def _machine() -> str:
+    threads = torch.get_num_threads()
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores, " \
+                                                                          f"{threads} torch thread(s))"
+    return f"{platform.node() or 'unknown'}: {dev}, torch {torch.__version__}"
+
+
+def write_model_card(out: Path, cfg: TrainConfig, base: str, stats: dict, metrics: dict, params: dict) -> Path:
+    """A plain model card: data, languages, hyper-parameters, metrics and how it was run."""
+    langs = ", ".join(f"{k} {v:,}" for k, v in stats.get("languages", {}).items())
+    dev = metrics.get("dev", {})
+    before = metrics.get("dev_before", {})
+    rows = "\n".join(f"| {k} | {before.get(k, float('nan')):.4f} | {v:.4f} |" for k, v in dev.items())
+    hp = "\n".join(f"| {k} | {v} |" for k, v in cfg.to_dict().items() if k not in ("esco", "note"))
+    text = f"""---
+library_name: sentence-transformers
+pipeline_tag: sentence-similarity
+tags: [sentence-transformers, job-titles, esco, jobbert-v3-style]
+---
+# JobBERT-V3-style job title encoder (jobmarket model_training)
+
+Trained by `python -m model_training train` (jobmarket) following the JobBERT-V3 recipe: a job title
+(`anchor` route) against the comma-joined, shuffled list of its occupation's skills (`positive` route),
+multiple-negatives ranking loss (scale {cfg.scale}, cosine), every batch mixing languages in equal shares.
+
+- Base model: `{base}`; mean pooling; routes `anchor` and `positive`, each Dense({params.get('dim')}→{cfg.head_dim},
+  tanh), then L2 normalisation. Head initialisation: {cfg.head_init}.
+- Prompt: {repr(cfg.prompt)} on both routes (set as the default prompt, so `model.encode(texts, task="anchor")`
+  applies it).
+- Use: `SentenceTransformer(path).encode(titles, task="anchor")`, `...encode(skill_lists, task="positive")`;
+  `encode_query`/`encode_document` map to the same routes. `jobmarket.encoder.Encoder(path)` picks the routes.
+- Machine: {_machine()}. Wall time {metrics.get('wall_s', 0) / 60:.1f} min, {metrics.get('steps')} steps.
+{cfg.note}
+
+## Data
+ESCO sources: {', '.join(cfg.esco) or '-'}; pairs file: {cfg.pairs_file or '-'}.
+Pairs read {stats.get('pairs_read', 0):,}, kept {stats.get('pairs_kept', 0):,} (titles ≥ {cfg.min_title_chars}
+characters, ≥ {cfg.min_skills} skills); train {stats.get('train_pairs', 0):,} pairs of
+{stats.get('occupations_train', 0):,} occupations, dev {stats.get('dev_pairs', 0):,} pairs of
+{stats.get('occupations_dev', 0):,} held-out occupations (split by occupation: no leak).
+Skills are English (ESCO v1.1.1 has English skill labels only); titles are in every loaded language.
+
+Training pairs per language: {langs}
+
+## Metrics (dev: held-out occupations' titles → their skill lists)
+| metric | before training | after |
+|---|---|---|
+{rows}
+
+Training loss (mean over the run): {metrics.get('train_loss', float('nan')):.4f}.
+
+## Hyper-parameters
+| parameter | value |
+|---|---|
+{hp}
+| trainable parameters | {params.get('trainable', 0):,} of {params.get('total', 0):,} |
+"""
+    path = out / "README.md"
+    path.write_text(text, encoding="utf-8")
+    return path

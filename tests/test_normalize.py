@@ -1,0 +1,109 @@
+"""The normalize run end to end on a real ESCO subset with a tiny model built by the tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from jobmarket.api import Market
+from jobmarket.encoder import Encoder
+from jobmarket.errors import JobmarketError
+
+TITLES = [
+    "Software Developer (m/w/d)",   # exact after cleaning the gender marker
+    "Softwareentwickler",           # exact, German label of the same occupation
+    "Sofware developer",            # near-exact: a typo
+    "Senior Accountant - Full-time",  # exact, seniority and contract kept apart
+    "",                              # rejected: empty title
+    "xq zzv plokk",                  # embedding only; the tiny model is far from sure: abstains
+]
+
+
+@pytest.fixture()
+def market(tmp_path, esco_subset, tiny_model):
+    m = Market.open(tmp_path / "m.duckdb", model=str(tiny_model), esco=[esco_subset])
+    yield m
+    m.close()
+
+
+def write_postings(path, titles, countries=None):
+    df = pd.DataFrame({"id": [f"p{i}" for i in range(len(titles))], "title": titles,
+                       "country": countries or ["DE"] * len(titles)})
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_stages_and_accounting(market, tmp_path):
+    src = write_postings(tmp_path / "p.csv", TITLES)
+    res = market.normalize(src, threshold=0.999)
+    assert len(res) == len(TITLES)
+    assert res["source_row"].tolist() == list(range(1, len(TITLES) + 1))
+    by = res.set_index("external_id")
+    dev = "http://data.europa.eu/esco/occupation/f2b15a0e-e65a-438a-affb-29b9d50b77d1"
+    assert by.loc["p0", "method"] == "exact" and by.loc["p0", "occupation_uri"] == dev
+    assert by.loc["p0", "label"] == "software developer"
+    assert by.loc["p0", "isco_code"] == "2512" and by.loc["p0", "isco_1"] == "2"
+    assert by.loc["p1", "occupation_uri"] == dev and by.loc["p1", "method"] == "exact"
+    assert by.loc["p2", "method"] == "fuzzy" and by.loc["p2", "occupation_uri"] == dev
+    assert by.loc["p3", "seniority"] and by.loc["p3", "label"] == "accountant"
+    assert by.loc["p4", "status"] == "rejected" and "empty" in by.loc["p4", "reason"]
+    assert by.loc["p5", "status"] == "abstained" and "below threshold" in by.loc["p5", "reason"]
+    assert by.loc["p5", "occupation_uri"] is None or pd.isna(by.loc["p5", "occupation_uri"])
+    # Top-k alternatives are kept, abstained rows included.
+    assert len(by.loc["p5", "candidates"]) == 5
+    assert by.loc["p0", "candidates"][0]["occupation_uri"] == dev
+    rep = market.last_report
+    assert sum(rep.counts.values()) == len(TITLES)
+    assert rep.counts == {"matched": 4, "abstained": 1, "rejected": 1}
+
+
+def test_rerun_is_idempotent(market, tmp_path):
+    src = write_postings(tmp_path / "p.csv", TITLES)
+    market.normalize(src)
+    first = market.last_report.run_id
+    market.normalize(src)
+    assert market.last_report.run_id == first
+    n = market.sql("SELECT count(*) AS n FROM assignments WHERE run_id = ?", [first])["n"][0]
+    assert n == len(TITLES)
+    assert market.sql("SELECT count(*) AS n FROM runs")["n"][0] == 1
+    assert market.sql("SELECT status FROM runs")["status"][0] == "finished"
+
+
+def test_embeddings_are_cached_in_store(market, tmp_path):
+    src = write_postings(tmp_path / "p.csv", TITLES)
+    market.normalize(src)
+    n1 = market.sql("SELECT count(*) AS n FROM embedding_cache")["n"][0]
+    assert n1 > 0
+    calls = []
+    forward = market.encoder._forward
+    market.encoder._forward = lambda texts, task: calls.append(len(texts)) or forward(texts, task)
+    market.normalize(src, top_k=3)  # another run of the same file: nothing new to encode
+    assert calls == []
+    titles = market.sql("SELECT embedding FROM titles WHERE title_clean = 'Software Developer'")
+    assert len(titles["embedding"][0]) == market.encoder.dim
+
+
+def test_export_parquet_and_csv(market, tmp_path):
+    src = write_postings(tmp_path / "p.csv", TITLES)
+    market.normalize(src, out=tmp_path / "r.parquet")
+    back = pd.read_parquet(tmp_path / "r.parquet")
+    assert len(back) == len(TITLES) and {"occupation_uri", "isco_code", "margin", "candidates"} <= set(back)
+    market.normalize(src, out=tmp_path / "r.csv")
+    assert len(pd.read_csv(tmp_path / "r.csv")) == len(TITLES)
+
+
+def test_other_model_refused(market, tmp_path, tiny_router_model):
+    src = write_postings(tmp_path / "p.csv", TITLES[:2])
+    market.normalize(src)
+    market.use_encoder(Encoder(str(tiny_router_model)))
+    with pytest.raises(JobmarketError, match="embeddings come from model"):
+        market.normalize(src)
+
+
+def test_eures_sample_every_row_accounted(market, eures_sample):
+    res = market.normalize(eures_sample)
+    assert len(res) == 120
+    assert set(res["status"]) <= {"matched", "abstained", "rejected"}
+    assert res["posting_id"].is_unique
+    assert res["country"].notna().all()
+    assert res["language"].notna().mean() > 0.8
