@@ -197,7 +197,28 @@ def write(rows: list[dict], vss: str, embed: dict | None, args) -> None:
     if embed:
         lines += [f"`embed()` in SQL over {embed['titles']} distinct titles ({embed['model']}): "
                   f"{embed['sql_s']:.2f} s; the encoder called directly: {embed['direct_s']:.2f} s.", ""]
+    lines += [CHOICE]
     (RESULTS / "sql.md").write_text("\n".join(lines) + "\n")
+
+
+CHOICE = """## What the toolkit does, and why
+
+- **`similar_titles` (sql/macros.sql) uses `list_cosine_similarity` over the stored `FLOAT[]` list.** One
+  query over 200k titles costs a scan either way, and the list and typed-array variants sit in the same
+  range (the typed column is somewhat faster at times; differences are within this busy machine's noise).
+  Casting the list to `FLOAT[d]` per row is the slowest variant. A typed copy would store every embedding
+  twice and needs the dimension as a literal in each macro (macros cannot take a type), i.e. DDL per model.
+- **`embed()` returns `FLOAT[d]`** (d from the store's `model_dim`), so `array_cosine_similarity(
+  embedding::FLOAT[d], embed('…'))` works as written; the macros turn it into a list.
+- **Batches stay in numpy.** 100 queries at once are 25-30× faster as one matrix product than as a SQL
+  cross join with `QUALIFY row_number()`; the matcher, `Market.search` over ESCO labels and skill matching
+  use numpy. SQL similarity is for ad-hoc questions, where a fraction of a second is fine.
+- **No HNSW index**: the vss extension cannot be installed here (see above) and no PyPI build exists for
+  DuckDB 2.0; at this size a scan is interactive.
+
+The machine had 2 cores shared with other jobs (load average 12-16 during the run), so absolute times
+are pessimistic and noisy; ratios between rows measured together are the useful part.
+"""
 
 
 def main() -> None:

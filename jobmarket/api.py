@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -94,7 +95,8 @@ class Market:
         """
         opts = NormalizeOptions(**options)
         opts = replace(opts, match=replace(MatchConfig(), top_k=top_k, threshold=threshold))
-        self.last_report = normalize_file(self.con, source, self.encoder, opts, progress=progress)
+        # The model loads only once the file has been read, so bad input fails fast.
+        self.last_report = normalize_file(self.con, source, lambda: self.encoder, opts, progress=progress)
         self._after_normalize()
         if out is not None:
             export_results(self.con, self.last_report.run_id, out)
@@ -147,8 +149,13 @@ class Market:
             raise JobmarketError(f"as_ must be pandas, arrow or relation, not {as_!r}")
         # On the connection itself, not a cursor: SET VARIABLE (label_lang…) must outlive the statement.
         args = (params if isinstance(params, dict) else list(params)) if params else None
-        res = self.con.execute(query, args)
-        return res.fetch_df() if as_ == "pandas" else res.to_arrow_table()
+        if as_ == "arrow":
+            if not args:
+                return self.con.sql(query).to_arrow_table()
+            with warnings.catch_warnings():  # DuckDB's note that a parameterised result is copied once
+                warnings.simplefilter("ignore", UserWarning)
+                return self.con.execute(query, args).to_arrow_table()
+        return self.con.execute(query, args).fetch_df()
 
     def similar_titles(
         self, text: str, k: int = 10, lang: str | None = None, as_: str = "pandas"

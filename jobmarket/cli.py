@@ -49,7 +49,7 @@ def one_line_errors(fn):
             return fn(*args, **kwargs)
         except _user_errors() as exc:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            err.print(f"[bold red]error:[/bold red] {msg}", highlight=False)
+            err.print(f"[bold red]error:[/bold red] {msg}", highlight=False, soft_wrap=True)
             if os.environ.get("JOBMARKET_DEBUG"):
                 raise
             raise typer.Exit(2) from None
@@ -65,6 +65,9 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         logging.getLogger("transformers").setLevel(logging.ERROR)
         logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
 
 @app.command()
@@ -212,7 +215,8 @@ def search(
     model: Model = DEFAULT_MODEL,
     what: Annotated[str, typer.Option(help="titles (the store's) | occupations (ESCO) | skills (ESCO).")]
     = "titles",
-    lang: Annotated[str | None, typer.Option(help="Language of the text (titles: only titles of it).")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of the text (titles: only titles in it).")]
+    = None,
     k: Annotated[int, typer.Option(help="How many.")] = 10,
 ) -> None:
     """Nearest titles, occupations or skills to a free text, by the store's model."""
@@ -313,6 +317,39 @@ def cluster(
         out.print(t)
 
 
+# ---------------------------------------------------------------- dashboard (dashboards/)
+@app.command()
+@one_line_errors
+def dashboard(
+    db: Db = DEFAULT_DB,
+    model: Model = DEFAULT_MODEL,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")]
+    = "127.0.0.1",
+) -> None:
+    """Serve the Streamlit dashboard over a store (read-only): overview, skill gap, titles across countries,
+    search."""
+    import subprocess
+
+    app_py = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+    if not app_py.exists():
+        raise JobmarketError(f"dashboard app not found at {app_py}: install jobmarket from a source checkout")
+    if not Path(db).exists():
+        raise JobmarketError(f"store {db} does not exist: run `jobmarket normalize` first")
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        raise JobmarketError("the dashboard needs streamlit: pip install 'jobmarket[dashboard]'") from None
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_py), "--server.port", str(port),
+           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--", "--db", str(Path(db).resolve()), "--model", model]
+    out.print(f"dashboard of {db} on http://{address}:{port} (Ctrl+C stops it)")
+    try:
+        raise typer.Exit(subprocess.call(cmd))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 # ---------------------------------------------------------------- evaluate and train (model_training/)
 @app.command()
 @one_line_errors
@@ -320,7 +357,8 @@ def evaluate(
     model: Annotated[str, typer.Argument(help="Hub id, model folder, or 'auto' (the offline model).")],
     task: Annotated[list[str] | None, typer.Option("--task", help="talentclef-a[:de|:en-de], esco-norm, "
                                                                  "skills-rank, align-uniform, all.")] = None,
-    data: Annotated[Path | None, typer.Option(help="Folder with talentclef2025/, jobbert_eval/, esco/.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Folder with talentclef2025/, jobbert_eval/, esco/.")]
+    = None,
     esco: Annotated[list[Path] | None, typer.Option(help="ESCO packages (default: DATA/esco/...).")] = None,
     norm_limit: Annotated[int | None, typer.Option(help="Sample this many titles for esco-norm.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,

@@ -72,7 +72,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _load_titles(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str | None], np.ndarray, np.ndarray, str]:
-    tbl = con.execute(sql_sections("cluster.sql")["titles_with_embeddings"]).to_arrow_table()
+    tbl = con.sql(sql_sections("cluster.sql")["titles_with_embeddings"]).to_arrow_table()
     if tbl.num_rows == 0:
         raise JobmarketError("the store has no title embeddings: run `jobmarket normalize` first")
     models = set(tbl.column("model_id").to_pylist())
@@ -125,13 +125,12 @@ def _members_table(fit: ClusterFit) -> pa.Table:
 
 
 def _write_members(con: duckdb.DuckDBPyConnection, fit: ClusterFit, source: str, run_id: str) -> None:
-    cur = con.cursor()
-    cur.register("_new_members", _members_table(fit))
+    # On `con` itself, not a cursor: a cursor has its own transaction and would commit on its own.
+    con.register("_new_members", _members_table(fit))
     try:
-        cur.execute(sql_sections("cluster.sql")["insert_members"], [source, run_id])
+        con.execute(sql_sections("cluster.sql")["insert_members"], [source, run_id])
     finally:
-        cur.unregister("_new_members")
-        cur.close()
+        con.unregister("_new_members")
 
 
 def run_clustering(

@@ -34,7 +34,7 @@ Run = dict[str, dict[str, float]]
 
 
 def ir_metrics(qrels: Qrels, run: Run, measures: Sequence[str]) -> dict[str, float]:
-    """Aggregate IR metrics by name (e.g. ``AP``, ``RR``, ``nDCG@10``, ``Success@1``, ``R@10``) via ir_measures.
+    """Aggregate IR metrics by name (``AP``, ``RR``, ``nDCG@10``, ``Success@1``, ``R@10``) via ir_measures.
 
     Only queries with at least one relevant document count; a query absent from ``run`` scores 0.
     """
@@ -48,15 +48,24 @@ def ir_metrics(qrels: Qrels, run: Run, measures: Sequence[str]) -> dict[str, flo
     return {name: float(agg[m]) for name, m in zip(measures, parsed, strict=True)}
 
 
-def rank(q_vecs: np.ndarray, d_vecs: np.ndarray, q_ids: Sequence[str], d_ids: Sequence[str],
-         k: int | None = None, chunk: int = 512) -> Run:
+def rank(
+    q_vecs: np.ndarray,
+    d_vecs: np.ndarray,
+    q_ids: Sequence[str],
+    d_ids: Sequence[str],
+    k: int | None = None,
+    chunk: int = 512,
+) -> Run:
     """Cosine top-k (all documents when ``k`` is None) of normalised vectors, as an ir_measures run."""
     run: Run = {}
     k = len(d_ids) if k is None else min(k, len(d_ids))
     for start in range(0, len(q_ids), chunk):
-        sims = q_vecs[start:start + chunk] @ d_vecs.T
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < len(d_ids) else np.tile(
-            np.arange(len(d_ids)), (len(sims), 1))
+        sims = q_vecs[start : start + chunk] @ d_vecs.T
+        top = (
+            np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            if k < len(d_ids)
+            else np.tile(np.arange(len(d_ids)), (len(sims), 1))
+        )
         for r, row in enumerate(top):
             run[q_ids[start + r]] = {d_ids[j]: float(sims[r, j]) for j in row}
     return run
@@ -68,9 +77,12 @@ def alignment(x: np.ndarray, y: np.ndarray, alpha: float = 2.0) -> float:
 
 
 def uniformity(x: np.ndarray, t: float = 2.0) -> float:
-    """Wang & Isola's uniformity: log of the mean Gaussian potential exp(−t‖f(a) − f(b)‖²) over distinct pairs."""
-    sq = np.clip(2.0 - 2.0 * (x @ x.T), 0.0, None) if np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-3) \
+    """Wang & Isola's uniformity: log of the mean of exp(−t‖f(a) − f(b)‖²) over distinct pairs."""
+    sq = (
+        np.clip(2.0 - 2.0 * (x @ x.T), 0.0, None)
+        if np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-3)
         else ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    )
     iu = np.triu_indices(len(x), k=1)
     return float(np.log(np.mean(np.exp(-t * sq[iu]))))
 
@@ -88,8 +100,10 @@ class EvalData:
 
     def path(self, *parts: str) -> Path:
         if self.root is None:
-            raise JobmarketError("evaluation data folder not given: pass --data DIR "
-                                 "(with talentclef2025/, jobbert_eval/, esco/)")
+            raise JobmarketError(
+                "evaluation data folder not given: pass --data DIR "
+                "(with talentclef2025/, jobbert_eval/, esco/)"
+            )
         p = self.root.joinpath(*parts)
         if not p.exists():
             raise JobmarketError(f"evaluation data not found: {p}")
@@ -100,8 +114,11 @@ class EvalData:
         if self._con is None:
             from jobmarket import esco, store
 
-            paths = self.esco or [p for p in (self.root / e for e in ESCO_DEFAULT) if p.exists()] \
-                if self.root else self.esco
+            paths = (
+                self.esco or [p for p in (self.root / e for e in ESCO_DEFAULT) if p.exists()]
+                if self.root
+                else self.esco
+            )
             if not paths:
                 raise JobmarketError("no ESCO packages for evaluation: pass --esco PATH or --data DIR")
             con = duckdb.connect(":memory:")
@@ -141,12 +158,16 @@ def read_talentclef(folder: Path) -> tuple[dict[str, str], dict[str, str], Qrels
         parts = line.split()
         if len(parts) >= 4:
             qrels[parts[0]][parts[2]] = int(parts[3])
-    return dict(zip(q["q_id"], q["jobtitle"], strict=True)), dict(zip(c["c_id"], c["jobtitle"], strict=True)), \
-        dict(qrels)
+    return (
+        dict(zip(q["q_id"], q["jobtitle"], strict=True)),
+        dict(zip(c["c_id"], c["jobtitle"], strict=True)),
+        dict(qrels),
+    )
 
 
 class TalentClefTaskA(Task):
-    """TalentCLEF 2025 Task A (job title retrieval): MAP (official), MRR, nDCG@10; titles via the anchor route.
+    """TalentCLEF 2025 Task A (job title retrieval): MAP (official), MRR, nDCG@10; titles via the anchor
+    route.
 
     Cross-lingual runs (queries of one language, corpus of another) need relevance across languages;
     corpus ids do not align across languages, so relevance clusters are linked through ESCO occupations
@@ -162,7 +183,9 @@ class TalentClefTaskA(Task):
 
     def _folder(self, lang: str) -> Path:
         if lang not in TALENTCLEF_LANGS:
-            raise JobmarketError(f"TalentCLEF Task A has no language {lang} (have {', '.join(TALENTCLEF_LANGS)})")
+            raise JobmarketError(
+                f"TalentCLEF Task A has no language {lang} (have {', '.join(TALENTCLEF_LANGS)})"
+            )
         return self.data.path("talentclef2025", "taskA", "validation", TALENTCLEF_LANGS[lang])
 
     def judgements(self) -> tuple[dict[str, str], dict[str, str], Qrels, dict[str, float]]:
@@ -172,8 +195,10 @@ class TalentClefTaskA(Task):
         target = read_talentclef(self._folder(self.clang))
         missing = [lang for lang in (self.qlang, self.clang) if lang == "zh"]
         if missing:
-            raise JobmarketError(f"{self.name}: ESCO has no Chinese labels, so cross-lingual relevance into or out "
-                                 "of Chinese cannot be derived, and corpus ids do not align across languages")
+            raise JobmarketError(
+                f"{self.name}: ESCO has no Chinese labels, so cross-lingual relevance into or out "
+                "of Chinese cannot be derived, and corpus ids do not align across languages"
+            )
         return cross_lingual_qrels(self.data, self.qlang, self.clang, queries, corpus, qrels, target)
 
     def run(self, encoder) -> dict[str, float]:
@@ -182,12 +207,18 @@ class TalentClefTaskA(Task):
         qv = encoder.encode_titles([queries[q] for q in q_ids])
         dv = encoder.encode_titles([corpus[d] for d in d_ids])
         res = ir_metrics(qrels, rank(qv, dv, q_ids, d_ids), self.measures)
-        return {"MAP": res["AP"], "MRR": res["RR"], "nDCG@10": res["nDCG@10"],
-                "queries": float(sum(1 for q in qrels if qrels[q])), **info}
+        return {
+            "MAP": res["AP"],
+            "MRR": res["RR"],
+            "nDCG@10": res["nDCG@10"],
+            "queries": float(sum(1 for q in qrels if qrels[q])),
+            **info,
+        }
 
 
-def _query_occupations(queries: dict[str, str], corpus: dict[str, str], qrels: Qrels,
-                       index: dict[str, set[str]]) -> dict[str, set[str]]:
+def _query_occupations(
+    queries: dict[str, str], corpus: dict[str, str], qrels: Qrels, index: dict[str, set[str]]
+) -> dict[str, set[str]]:
     """Each query's occupation(s): the ESCO URIs most of its relevant titles (and itself) map to exactly."""
     from jobmarket.titles import normalize_label
 
@@ -201,13 +232,21 @@ def _query_occupations(queries: dict[str, str], corpus: dict[str, str], qrels: Q
     return out
 
 
-def cross_lingual_qrels(data: EvalData, qlang: str, clang: str, queries: dict[str, str], corpus: dict[str, str],
-                        qrels: Qrels, target: tuple[dict[str, str], dict[str, str], Qrels]) -> tuple:
+def cross_lingual_qrels(
+    data: EvalData,
+    qlang: str,
+    clang: str,
+    queries: dict[str, str],
+    corpus: dict[str, str],
+    qrels: Qrels,
+    target: tuple[dict[str, str], dict[str, str], Qrels],
+) -> tuple:
     """Relevance of ``clang`` corpus items for ``qlang`` queries through shared ESCO occupations.
 
     Each relevance cluster (a query and its relevant titles) of either language is mapped to the ESCO
     occupation most of its titles match exactly; a target title inherits the occupations of the clusters it
-    belongs to (and of its own exact match), so titles absent from ESCO are still judged through their cluster.
+    belongs to (and of its own exact match), so titles absent from ESCO are still judged through their
+    cluster.
     """
     from jobmarket.titles import normalize_label
 
@@ -215,7 +254,9 @@ def cross_lingual_qrels(data: EvalData, qlang: str, clang: str, queries: dict[st
     q_occ = _query_occupations(queries, corpus, qrels, data.exact_index([qlang]))
     c_index = data.exact_index([clang])
     t_occ = _query_occupations(tq, tcorpus, tqrels, c_index)
-    c_uris: dict[str, set[str]] = {cid: set(c_index.get(normalize_label(t), ())) for cid, t in tcorpus.items()}
+    c_uris: dict[str, set[str]] = {
+        cid: set(c_index.get(normalize_label(t), ())) for cid, t in tcorpus.items()
+    }
     for tqid, rel in tqrels.items():
         for cid, r in rel.items():
             if r > 0 and cid in c_uris:
@@ -229,14 +270,17 @@ def cross_lingual_qrels(data: EvalData, qlang: str, clang: str, queries: dict[st
         judged = {cid: 1 for u in occ for cid in by_uri.get(u, ())}
         if judged:
             out[qid] = judged
-    info = {"queries_judged_share": len(out) / max(1, len(qrels)),
-            "corpus_mapped_share": sum(1 for u in c_uris.values() if u) / max(1, len(tcorpus))}
+    info = {
+        "queries_judged_share": len(out) / max(1, len(qrels)),
+        "corpus_mapped_share": sum(1 for u in c_uris.values() if u) / max(1, len(tcorpus)),
+    }
     return {q: queries[q] for q in out}, tcorpus, out, info
 
 
 class EscoNormalization(Task):
     """Real English vacancy titles → ESCO occupations (JobBERT evaluation set), embedding stage only:
-    accuracy@1, MRR@10, recall@5/@10 over the ESCO English labels (matcher's best-label-per-occupation score)."""
+    accuracy@1, MRR@10, recall@5/@10 over the ESCO English labels (the matcher's best label per occupation).
+    """
 
     name = "esco-norm"
 
@@ -259,8 +303,13 @@ class EscoNormalization(Task):
         run = {str(i): {u: s for u, s in m.candidates} for i, m in enumerate(matches)}
         qrels = {str(i): {u: 1} for i, u in enumerate(df["conceptUri"])}
         res = ir_metrics(qrels, run, ("Success@1", "RR@10", "R@5", "R@10"))
-        return {"acc@1": res["Success@1"], "MRR@10": res["RR@10"], "recall@5": res["R@5"],
-                "recall@10": res["R@10"], "queries": float(len(qrels))}
+        return {
+            "acc@1": res["Success@1"],
+            "MRR@10": res["RR@10"],
+            "recall@5": res["R@5"],
+            "recall@10": res["R@10"],
+            "queries": float(len(qrels)),
+        }
 
 
 class SkillRanking(Task):
@@ -289,7 +338,9 @@ class SkillRanking(Task):
         q_ids, d_ids = list(occ["occupation_uri"]), list(skills["skill_uri"])
         qv = encoder.encode_titles(list(occ["label"]))
         dv = encoder.encode_skills(list(skills["label"]))
-        res = ir_metrics({q: qrels[q] for q in q_ids}, rank(qv, dv, q_ids, d_ids, k=1000), ("AP@1000", "nDCG@10"))
+        res = ir_metrics(
+            {q: qrels[q] for q in q_ids}, rank(qv, dv, q_ids, d_ids, k=1000), ("AP@1000", "nDCG@10")
+        )
         return {"MAP": res["AP@1000"], "nDCG@10": res["nDCG@10"], "queries": float(len(q_ids))}
 
 
@@ -299,16 +350,28 @@ class AlignUniform(Task):
 
     name = "align-uniform"
 
-    def __init__(self, data: EvalData, langs: Sequence[str] = ("de", "es", "fr", "nl", "pl", "it"),
-                 n_pairs: int = 500, seed: int = 0) -> None:
+    def __init__(
+        self,
+        data: EvalData,
+        langs: Sequence[str] = ("de", "es", "fr", "nl", "pl", "it"),
+        n_pairs: int = 500,
+        seed: int = 0,
+    ) -> None:
         self.data, self.langs, self.n, self.seed = data, list(langs), n_pairs, seed
 
     def run(self, encoder) -> dict[str, float]:
-        df = self.data.con().execute(sql_sections("evaluate.sql")["preferred_labels"],
-                                     [["en", *self.langs]]).df()
+        df = (
+            self.data.con()
+            .execute(sql_sections("evaluate.sql")["preferred_labels"], [["en", *self.langs]])
+            .df()
+        )
         wide = df.pivot_table(index="occupation_uri", columns="lang", values="label", aggfunc="first")
-        pairs = [(e, o) for lang in self.langs if lang in wide for e, o in wide[["en", lang]].dropna().itertuples(
-            index=False)]
+        pairs = [
+            (e, o)
+            for lang in self.langs
+            if lang in wide
+            for e, o in wide[["en", lang]].dropna().itertuples(index=False)
+        ]
         if not pairs:
             raise JobmarketError("align-uniform needs ESCO labels in English and another language")
         rng = random.Random(self.seed)
@@ -330,7 +393,8 @@ def _talentclef(spec: str | None) -> TaskFactory:
             q, _, c = spec.partition("-")
             return [TalentClefTaskA(data, q, c or None)]
         return [TalentClefTaskA(data, lang) for lang in ("de", "en", "es", "zh")] + [
-            TalentClefTaskA(data, *pair.split("-")) for pair in DEFAULT_CROSS]
+            TalentClefTaskA(data, *pair.split("-")) for pair in DEFAULT_CROSS
+        ]
 
     return make
 
@@ -362,9 +426,16 @@ def make_tasks(names: Sequence[str], data: EvalData, norm_limit: int | None = No
     return tasks
 
 
-def evaluate(model: str, tasks: Sequence[str] = ("all",), data_dir: str | Path | None = None,
-             esco: Sequence[str | Path] = (), norm_limit: int | None = None, batch_size: int = 64,
-             progress: bool = True, encoder=None) -> dict:
+def evaluate(
+    model: str,
+    tasks: Sequence[str] = ("all",),
+    data_dir: str | Path | None = None,
+    esco: Sequence[str | Path] = (),
+    norm_limit: int | None = None,
+    batch_size: int = 64,
+    progress: bool = True,
+    encoder=None,
+) -> dict:
     """Run the tasks on a model; return ``{"model", "results": [{task, metrics..., seconds}], ...}``.
 
     A task whose data cannot be judged (e.g. cross-lingual into Chinese) is reported with an ``error``.
@@ -386,18 +457,33 @@ def evaluate(model: str, tasks: Sequence[str] = ("all",), data_dir: str | Path |
             metrics = {"error": str(exc)}
         metrics = {"task": task.name, **metrics, "seconds": round(time.perf_counter() - started, 1)}
         results.append(metrics)
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float) and k != "seconds")
+        shown = ", ".join(
+            f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float) and k != "seconds"
+        )
         console.print(f"{task.name}: {shown or metrics.get('error')} ({metrics['seconds']} s)")
     summary = summarize(results)
-    return {"model": enc.name, "model_id": enc.model_id, "title_route": enc.title_route,
-            "skill_route": enc.skill_route, "results": results, "summary": summary}
+    return {
+        "model": enc.name,
+        "model_id": enc.model_id,
+        "title_route": enc.title_route,
+        "skill_route": enc.skill_route,
+        "results": results,
+        "summary": summary,
+    }
 
 
 def summarize(results: Sequence[dict]) -> dict[str, float]:
     """The TalentCLEF Task A MAP averaged over the monolingual de/en/es/zh runs (the done-criterion)."""
-    mono = [r["MAP"] for r in results if r["task"] in {f"talentclef-a:{x}" for x in ("de", "en", "es", "zh")}
-            and "MAP" in r]
-    return {"talentclef_a_map_mono_avg": float(np.mean(mono)), "talentclef_a_runs": float(len(mono))} if mono else {}
+    mono = [
+        r["MAP"]
+        for r in results
+        if r["task"] in {f"talentclef-a:{x}" for x in ("de", "en", "es", "zh")} and "MAP" in r
+    ]
+    return (
+        {"talentclef_a_map_mono_avg": float(np.mean(mono)), "talentclef_a_runs": float(len(mono))}
+        if mono
+        else {}
+    )
 
 
 def results_table(report: dict):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -86,11 +90,39 @@ class LabelIndex:
         return cls(uris, langs, texts, kinds)
 
     def embed(self, encoder, include_hidden: bool = False) -> None:
-        """Embed every distinct label text once (titles route: labels are titles too)."""
+        """Embed every distinct label text once (titles route: labels are titles too).
+
+        ESCO's labels are the same for every store, so their matrix is also kept in a file cache shared by
+        all stores and processes: a new store does not spend minutes re-encoding 100k+ labels.
+        """
         rows = [i for i, k in enumerate(self.kinds) if include_hidden or k != "hidden"]
-        # The same text can label several occupations (or languages); encode it once.
-        self.embeddings = encoder.encode_titles([self.texts[i] for i in rows])
+        texts = [self.texts[i] for i in rows]
+        path = _matrix_cache_path(encoder.model_id, texts)
+        if path.exists():
+            self.embeddings = np.load(path)
+        else:
+            self.embeddings = encoder.encode_titles(texts)
+            _save_atomic(path, self.embeddings)
         self.embedded_rows = np.asarray(rows)
+
+
+def _matrix_cache_path(model_id: str, texts: list[str]) -> Path:
+    from jobmarket.offline import models_dir
+
+    h = hashlib.sha256(model_id.encode())
+    for t in texts:
+        h.update(t.encode())
+        h.update(b"\n")
+    return models_dir().parent / "label_index" / f"{h.hexdigest()[:24]}.npy"
+
+
+def _save_atomic(path: Path, matrix: np.ndarray) -> None:
+    """Write to a temp file and rename, so a killed run or a concurrent reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+    with os.fdopen(fd, "wb") as f:
+        np.save(f, np.ascontiguousarray(matrix, dtype=np.float32))
+    os.replace(tmp, path)
 
 
 def available_languages(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

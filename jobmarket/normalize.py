@@ -78,7 +78,10 @@ def normalize_file(
     *,
     progress: bool = True,
 ) -> NormalizeReport:
-    """Normalize one postings file into the store; returns what happened, with counts."""
+    """Normalize one postings file into the store; returns what happened, with counts.
+
+    ``encoder`` may be a zero-argument callable returning one, so a bad file fails before a model loads.
+    """
     options = options or NormalizeOptions()
     path = Path(path)
     steps = progress_steps(progress)
@@ -89,6 +92,8 @@ def normalize_file(
             lang_col=options.lang_col, date_col=options.date_col,
             delimiter=options.delimiter, encoding=options.encoding,
         )
+    if not hasattr(encoder, "encode_titles"):
+        encoder = encoder()
     _check_model(con, encoder)
     esco = store.esco_versions(con)
     if not esco:

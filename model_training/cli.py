@@ -13,19 +13,33 @@ from rich.table import Table
 from jobmarket.errors import JobmarketError
 from model_training.config import TrainConfig, cpu_preset
 
-app = typer.Typer(help="Train a JobBERT-V3-style title encoder on ESCO and/or your own title→skills pairs.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Train a JobBERT-V3-style title encoder on ESCO and/or your own title→skills pairs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 out = Console()
 err = Console(stderr=True)
 
 
-def make_config(config: Path | None = None, esco: list[Path] | None = None, pairs: Path | None = None,
-                output: Path | None = None, base: str | None = None, cpu: bool = False,
-                overrides: dict | None = None) -> TrainConfig:
+def make_config(
+    config: Path | None = None,
+    esco: list[Path] | None = None,
+    pairs: Path | None = None,
+    output: Path | None = None,
+    base: str | None = None,
+    cpu: bool = False,
+    overrides: dict | None = None,
+) -> TrainConfig:
     """A config from a file or a preset, then the command-line values on top (None = not given)."""
     cfg = TrainConfig.load(config) if config else (cpu_preset() if cpu else TrainConfig())
-    given = {"esco": [str(p) for p in esco] if esco else None, "pairs_file": str(pairs) if pairs else None,
-             "output_dir": str(output) if output else None, "base_model": base, **(overrides or {})}
+    given = {
+        "esco": [str(p) for p in esco] if esco else None,
+        "pairs_file": str(pairs) if pairs else None,
+        "output_dir": str(output) if output else None,
+        "base_model": base,
+        **(overrides or {}),
+    }
     for key, value in given.items():
         if value is not None:
             setattr(cfg, key, value)
@@ -42,27 +56,51 @@ def train(
     config: Config = None,
     esco: Esco = None,
     pairs: Pairs = None,
-    output: Annotated[Path | None, typer.Option("--out", help="Model folder (never inside the repo).")] = None,
-    base: Annotated[str | None, typer.Option(help="Base model: hub id, folder, or 'auto' (offline e5).")] = None,
-    cpu: Annotated[bool, typer.Option(help="Start from the CPU preset (small batches, frozen layers).")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Model folder (never inside the repo).")
+    ] = None,
+    base: Annotated[
+        str | None, typer.Option(help="Base model: hub id, folder, or 'auto' (offline e5).")
+    ] = None,
+    cpu: Annotated[
+        bool, typer.Option(help="Start from the CPU preset (small batches, frozen layers).")
+    ] = False,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Pairs per batch (per process).")] = None,
     learning_rate: Annotated[float | None, typer.Option("--lr")] = None,
     freeze_layers: Annotated[int | None, typer.Option(help="Lowest transformer layers kept frozen.")] = None,
-    max_pairs: Annotated[int | None, typer.Option(help="Subsample the training pairs, balanced by language.")]
-    = None,
-    languages: Annotated[list[str] | None, typer.Option("--lang", help="Title languages (default: all).")] = None,
+    max_pairs: Annotated[
+        int | None, typer.Option(help="Subsample the training pairs, balanced by language.")
+    ] = None,
+    languages: Annotated[
+        list[str] | None, typer.Option("--lang", help="Title languages (default: all).")
+    ] = None,
     hierarchy: Annotated[bool | None, typer.Option(help="Add the ESCO-hierarchy second stage.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
-    save_config: Annotated[Path | None, typer.Option(help="Only write the resolved config here and stop.")]
-    = None,
+    save_config: Annotated[
+        Path | None, typer.Option(help="Only write the resolved config here and stop.")
+    ] = None,
 ) -> None:
     """Train (or resume) and save a sentence-transformers folder with a model card."""
     try:
-        cfg = make_config(config, esco, pairs, output, base, cpu, {
-            "max_steps": max_steps, "batch_size": batch_size, "learning_rate": learning_rate,
-            "freeze_layers": freeze_layers, "max_pairs": max_pairs, "languages": languages or None,
-            "hierarchy_stage": hierarchy, "num_threads": threads})
+        cfg = make_config(
+            config,
+            esco,
+            pairs,
+            output,
+            base,
+            cpu,
+            {
+                "max_steps": max_steps,
+                "batch_size": batch_size,
+                "learning_rate": learning_rate,
+                "freeze_layers": freeze_layers,
+                "max_pairs": max_pairs,
+                "languages": languages or None,
+                "hierarchy_stage": hierarchy,
+                "num_threads": threads,
+            },
+        )
         if save_config:
             out.print(f"config written to {cfg.save(save_config)}")
             return
@@ -101,8 +139,13 @@ def show_pairs(
     for lang, n in data.stats["languages"].items():
         t.add_row(lang, f"{n:,}", f"{int(dev.get(lang, 0)):,}")
     out.print(t)
-    out.print({k: v for k, v in data.stats.items() if k in ("pairs_read", "pairs_kept", "occupations_train",
-                                                             "occupations_dev")})
+    out.print(
+        {
+            k: v
+            for k, v in data.stats.items()
+            if k in ("pairs_read", "pairs_kept", "occupations_train", "occupations_dev")
+        }
+    )
     if export:
         df = data.train.assign(split="train")._append(data.dev.assign(split="dev"))
         df.to_parquet(export) if export.suffix == ".parquet" else df.to_csv(export, index=False)

@@ -71,7 +71,9 @@ class TrainConfig:
         if path.suffix in (".yaml", ".yml"):
             import yaml
 
-            path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+            path.write_text(
+                yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+            )
         else:
             path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
@@ -104,7 +106,9 @@ class TrainConfig:
 
     def validate(self) -> None:
         if not self.esco and not self.pairs_file:
-            raise JobmarketError("no training data: give ESCO packages (--esco) and/or a pairs file (--pairs)")
+            raise JobmarketError(
+                "no training data: give ESCO packages (--esco) and/or a pairs file (--pairs)"
+            )
         if self.loss not in ("cached_mnrl", "mnrl"):
             raise JobmarketError(f"loss must be cached_mnrl or mnrl, not {self.loss}")
         if self.head_init not in ("identity", "random"):
@@ -114,9 +118,20 @@ class TrainConfig:
 
 
 def cpu_preset(**overrides: Any) -> TrainConfig:
-    """A run that fits about an hour on one shared CPU core: frozen embeddings and lower layers, small batches."""
-    base = dict(batch_size=32, mini_batch_size=32, loss="mnrl", learning_rate=5e-5, max_steps=400,
-                freeze_layers=6, num_threads=1, fp16=False, logging_steps=10, save_steps=100, eval_steps=0,
-                dev_max_queries=200)
+    """A run for about an hour on one shared CPU core: frozen embeddings and lower layers, small batches."""
+    base = dict(
+        batch_size=32,
+        mini_batch_size=32,
+        loss="mnrl",
+        learning_rate=5e-5,
+        max_steps=400,
+        freeze_layers=6,
+        num_threads=1,
+        fp16=False,
+        logging_steps=10,
+        save_steps=100,
+        eval_steps=0,
+        dev_max_queries=200,
+    )
     base.update(overrides)
     return TrainConfig(**base)

@@ -1,4 +1,4 @@
-"""Build a JobBERT-V3-style model: encoder + mean pooling + an asymmetric Dense(d→1024, tanh) head per route."""
+"""Build a JobBERT-V3-style model: encoder + mean pooling + a Dense(d→1024, tanh) head per route."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import torch
 
 ROUTES = ("anchor", "positive")
 # Texts used to measure the pooled embeddings' scale for the identity-initialised head.
-CALIBRATION_TEXTS = ["software developer", "Krankenpfleger", "enfermera", "accountant, bookkeeping",
-                     "manage budgets, teamwork, customer service", "truck driver", "chef de cuisine"]
+CALIBRATION_TEXTS = [
+    "software developer",
+    "Krankenpfleger",
+    "enfermera",
+    "accountant, bookkeeping",
+    "manage budgets, teamwork, customer service",
+    "truck driver",
+    "chef de cuisine",
+]
 
 
 def _identity_weight(d: int, out: int, scale: float, seed: int) -> torch.Tensor:
@@ -21,9 +28,16 @@ def _identity_weight(d: int, out: int, scale: float, seed: int) -> torch.Tensor:
     return w
 
 
-def build_model(base: str, head_dim: int = 1024, head_init: str = "identity", prompt: str | None = "query: ",
-                max_seq_length: int = 64, device: str | None = "cpu", seed: int = 42,
-                calibration_texts: Sequence[str] = CALIBRATION_TEXTS):
+def build_model(
+    base: str,
+    head_dim: int = 1024,
+    head_init: str = "identity",
+    prompt: str | None = "query: ",
+    max_seq_length: int = 64,
+    device: str | None = "cpu",
+    seed: int = 42,
+    calibration_texts: Sequence[str] = CALIBRATION_TEXTS,
+):
     """Load ``base`` (a sentence-transformers folder or hub id), keep its transformer and pooling, and add
     a Router with ``anchor`` and ``positive`` Dense+tanh routes, then L2 normalisation.
 
@@ -38,8 +52,9 @@ def build_model(base: str, head_dim: int = 1024, head_init: str = "identity", pr
     src = SentenceTransformer(base, device=device)
     keep = [m for m in src if isinstance(m, Transformer | Pooling)]
     if len(keep) != 2:
-        raise ValueError(f"{base}: expected a Transformer and a Pooling module, found "
-                         f"{[type(m).__name__ for m in src]}")
+        raise ValueError(
+            f"{base}: expected a Transformer and a Pooling module, found {[type(m).__name__ for m in src]}"
+        )
     transformer, pooling = keep
     transformer.max_seq_length = max_seq_length
     d = pooling.get_embedding_dimension()
@@ -48,20 +63,32 @@ def build_model(base: str, head_dim: int = 1024, head_init: str = "identity", pr
     scale = 1.0
     if head_init == "identity":
         with torch.no_grad():
-            pooled = src.encode(list(calibration_texts), normalize_embeddings=False, convert_to_tensor=True,
-                                prompt=prompt or "")
-        # Pooled vectors before the base's Normalize: put the largest coordinate at 0.1, where tanh is linear within 0.3%.
+            pooled = src.encode(
+                list(calibration_texts),
+                normalize_embeddings=False,
+                convert_to_tensor=True,
+                prompt=prompt or "",
+            )
+        # Pooled vectors before the base's Normalize: put the largest coordinate at 0.1, where tanh is
+        # linear within 0.3%.
         scale = float(0.1 / pooled.abs().max().clamp(min=1e-6))
     for i, route in enumerate(ROUTES):
         if head_init == "identity":
-            dense = Dense(d, head_dim, activation_function=torch.nn.Tanh(),
-                          init_weight=_identity_weight(d, head_dim, scale, seed + i),
-                          init_bias=torch.zeros(head_dim))
+            dense = Dense(
+                d,
+                head_dim,
+                activation_function=torch.nn.Tanh(),
+                init_weight=_identity_weight(d, head_dim, scale, seed + i),
+                init_bias=torch.zeros(head_dim),
+            )
         else:
             dense = Dense(d, head_dim, activation_function=torch.nn.Tanh())
         subs[route] = [dense]
-    router = Router(sub_modules=subs, default_route="anchor",
-                    route_mappings={("query", None): "anchor", ("document", None): "positive"})
+    router = Router(
+        sub_modules=subs,
+        default_route="anchor",
+        route_mappings={("query", None): "anchor", ("document", None): "positive"},
+    )
     model = SentenceTransformer(modules=[transformer, pooling, router, Normalize()], device=device)
     prompts = {"query": prompt, "document": prompt} if prompt else {}
     model.prompts = prompts

@@ -44,12 +44,14 @@ def esco_pairs(
     titles = con.execute(sql["occupation_titles"], [langs, langs]).df()
     skills = con.execute(sql["occupation_skills"], [list(relations)]).df()
     by_occ = skills.groupby("occupation_uri")["skill"].agg(lambda s: sorted(set(s))).to_dict()
-    df = pd.DataFrame({
-        "title": titles["title"],
-        "lang": titles["lang"],
-        "group": titles["occupation_uri"],
-        "skills": [by_occ.get(u, []) for u in titles["occupation_uri"]],
-    })
+    df = pd.DataFrame(
+        {
+            "title": titles["title"],
+            "lang": titles["lang"],
+            "group": titles["occupation_uri"],
+            "skills": [by_occ.get(u, []) for u in titles["occupation_uri"]],
+        }
+    )
     return df
 
 
@@ -92,23 +94,27 @@ def file_pairs(path: str | Path) -> pd.DataFrame:
         raise JobmarketError(f"pairs file {path} lacks column(s) {', '.join(sorted(missing))}")
     skills = [_split_skills(v) for v in raw["skills"]]
     groups = raw["group"].astype(str) if "group" in raw else ["|".join(sorted(s)) for s in skills]
-    return pd.DataFrame({
-        "title": raw["title"].astype(str).str.strip(),
-        "lang": raw["lang"].astype(str) if "lang" in raw else "und",
-        "group": list(groups),
-        "skills": skills,
-    })
+    return pd.DataFrame(
+        {
+            "title": raw["title"].astype(str).str.strip(),
+            "lang": raw["lang"].astype(str) if "lang" in raw else "und",
+            "group": list(groups),
+            "skills": skills,
+        }
+    )
 
 
 def filter_pairs(df: pd.DataFrame, min_title_chars: int = 3, min_skills: int = 5) -> pd.DataFrame:
-    """Drop titles shorter than ``min_title_chars`` and pairs with fewer than ``min_skills`` skills; dedupe."""
+    """Drop titles shorter than ``min_title_chars`` and pairs with under ``min_skills`` skills; dedupe."""
     title = df["title"].astype(str).str.strip()
     keep = (title.str.len() >= min_title_chars) & (df["skills"].map(len) >= min_skills)
     out = df.loc[keep].assign(title=title[keep])
     return out.drop_duplicates(subset=["title", "lang", "group"]).reset_index(drop=True)
 
 
-def split_by_group(df: pd.DataFrame, dev_fraction: float, seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_by_group(
+    df: pd.DataFrame, dev_fraction: float, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out whole groups (occupations): no occupation has titles on both sides."""
     groups = sorted(df["group"].unique())
     rng = random.Random(seed)
@@ -144,8 +150,9 @@ def token_counter(tokenizer) -> Callable[[Sequence[str]], list[int]]:
     return count
 
 
-def skill_text(skills: Sequence[str], rng: random.Random, lengths: dict[str, int], budget: int,
-               sep_tokens: int = 1) -> str:
+def skill_text(
+    skills: Sequence[str], rng: random.Random, lengths: dict[str, int], budget: int, sep_tokens: int = 1
+) -> str:
     """Shuffle the skills and join as many as fit ``budget`` tokens (whole skills only, at least one)."""
     order = list(skills)
     rng.shuffle(order)
@@ -167,8 +174,9 @@ def cut_title(title: str, count: Callable[[Sequence[str]], list[int]], budget: i
     return " ".join(words)
 
 
-def positives(df: pd.DataFrame, count: Callable[[Sequence[str]], list[int]], budget: int,
-              seed: int = 42) -> list[str]:
+def positives(
+    df: pd.DataFrame, count: Callable[[Sequence[str]], list[int]], budget: int, seed: int = 42
+) -> list[str]:
     """One shuffled, length-cut skill list per pair (token counts computed once per distinct skill)."""
     distinct = sorted({s for skills in df["skills"] for s in skills})
     lengths = dict(zip(distinct, count(distinct), strict=True)) if distinct else {}

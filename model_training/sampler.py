@@ -24,11 +24,26 @@ class LanguageBalancedBatchSampler(DefaultBatchSampler):
     batches, so large languages are seen in part and small ones more than once.
     """
 
-    def __init__(self, dataset, batch_size: int, drop_last: bool = True, valid_label_columns=None,
-                 generator=None, seed: int = 0, *, languages: Sequence[str],
-                 groups: Sequence[str] | None = None) -> None:
-        super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
-                         valid_label_columns=valid_label_columns, generator=generator, seed=seed)
+    def __init__(
+        self,
+        dataset,
+        batch_size: int,
+        drop_last: bool = True,
+        valid_label_columns=None,
+        generator=None,
+        seed: int = 0,
+        *,
+        languages: Sequence[str],
+        groups: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(
+            dataset,
+            batch_size=batch_size,
+            drop_last=drop_last,
+            valid_label_columns=valid_label_columns,
+            generator=generator,
+            seed=seed,
+        )
         if len(languages) != len(dataset):
             raise ValueError(f"{len(languages)} languages for {len(dataset)} rows")
         self.languages = list(languages)

@@ -1,4 +1,4 @@
-"""Train a JobBERT-V3-style encoder: data → model → SentenceTransformerTrainer → a standard model folder."""
+"""Train a JobBERT-V3-style encoder: data → model → SentenceTransformerTrainer → a model folder."""
 
 from __future__ import annotations
 
@@ -55,13 +55,20 @@ def prepare_data(cfg: TrainConfig, progress: bool = True) -> TrainingData:
     train, dev = P.split_by_group(kept, cfg.dev_fraction, cfg.seed)
     train = P.balance_languages(train, cfg.max_pairs, cfg.seed)
     stats = {
-        "pairs_read": len(raw), "pairs_kept": len(kept), "train_pairs": len(train), "dev_pairs": len(dev),
-        "occupations_train": int(train["group"].nunique()), "occupations_dev": int(dev["group"].nunique()),
+        "pairs_read": len(raw),
+        "pairs_kept": len(kept),
+        "train_pairs": len(train),
+        "dev_pairs": len(dev),
+        "occupations_train": int(train["group"].nunique()),
+        "occupations_dev": int(dev["group"].nunique()),
         "languages": {k: int(v) for k, v in train["lang"].value_counts().sort_index().items()},
     }
     if con is not None:
-        stats["esco_sources"] = con.execute(
-            "SELECT version, lang, kind, n_rows FROM esco_sources ORDER BY version, lang, kind").df().to_dict("records")
+        stats["esco_sources"] = (
+            con.execute("SELECT version, lang, kind, n_rows FROM esco_sources ORDER BY version, lang, kind")
+            .df()
+            .to_dict("records")
+        )
         if cfg.hierarchy_stage:
             isco = con.execute(P.sql_sections("training.sql")["occupation_isco"]).df()
             stats["_isco"] = dict(zip(isco["occupation_uri"], isco["isco_code"], strict=True))
@@ -73,8 +80,10 @@ def _texts(df: pd.DataFrame, model, cfg: TrainConfig, seed: int) -> tuple[list[s
     count = P.token_counter(model.tokenizer)
     prompt_tokens = count([cfg.prompt])[0] if cfg.prompt else 0
     budget = cfg.positive_max_tokens - 2 - prompt_tokens  # [CLS]/[SEP] (or <s>/</s>) and the prompt
-    anchors = [t if len(t) < 4 * cfg.anchor_max_tokens else P.cut_title(t, count, cfg.anchor_max_tokens - 2)
-               for t in df["title"]]
+    anchors = [
+        t if len(t) < 4 * cfg.anchor_max_tokens else P.cut_title(t, count, cfg.anchor_max_tokens - 2)
+        for t in df["title"]
+    ]
     return anchors, P.positives(df, count, budget, seed)
 
 
@@ -90,9 +99,19 @@ def dev_evaluator(dev: pd.DataFrame, model, cfg: TrainConfig):
     corpus = dict(zip(docs["group"], doc_texts, strict=True))
     queries = {f"q{i}": t for i, t in enumerate(q["title"])}
     relevant = {f"q{i}": {g} for i, g in enumerate(q["group"])}
-    return InformationRetrievalEvaluator(queries, corpus, relevant, name="dev", map_at_k=[100],
-                                         mrr_at_k=[10], ndcg_at_k=[10], accuracy_at_k=[1, 5],
-                                         precision_recall_at_k=[10], write_csv=False, batch_size=64)
+    return InformationRetrievalEvaluator(
+        queries,
+        corpus,
+        relevant,
+        name="dev",
+        map_at_k=[100],
+        mrr_at_k=[10],
+        ndcg_at_k=[10],
+        accuracy_at_k=[1, 5],
+        precision_recall_at_k=[10],
+        write_csv=False,
+        batch_size=64,
+    )
 
 
 class _LogCallback:
@@ -115,11 +134,15 @@ class _LogCallback:
                 rec = {"step": state.global_step, "elapsed_s": round(time.time() - outer.started, 1), **logs}
                 with outer.path.open("a", encoding="utf-8") as f:
                     f.write(json.dumps(rec) + "\n")
-                shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                                  for k, v in logs.items() if "loss" in k or "map" in k or "mrr" in k
-                                  or k in ("learning_rate", "epoch"))
-                outer.console.print(f"step {state.global_step}/{state.max_steps} "
-                                    f"[{rec['elapsed_s']:.0f}s] {shown}", highlight=False)
+                shown = ", ".join(
+                    f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                    for k, v in logs.items()
+                    if "loss" in k or "map" in k or "mrr" in k or k in ("learning_rate", "epoch")
+                )
+                outer.console.print(
+                    f"step {state.global_step}/{state.max_steps} [{rec['elapsed_s']:.0f}s] {shown}",
+                    highlight=False,
+                )
 
         return CB()
 
@@ -132,8 +155,9 @@ def _loss(model, cfg: TrainConfig):
     from sentence_transformers.util import cos_sim
 
     if cfg.loss == "cached_mnrl":
-        return CachedMultipleNegativesRankingLoss(model, scale=cfg.scale, similarity_fct=cos_sim,
-                                                  mini_batch_size=cfg.mini_batch_size)
+        return CachedMultipleNegativesRankingLoss(
+            model, scale=cfg.scale, similarity_fct=cos_sim, mini_batch_size=cfg.mini_batch_size
+        )
     return MultipleNegativesRankingLoss(model, scale=cfg.scale, similarity_fct=cos_sim)
 
 
@@ -156,27 +180,39 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     out = cfg.output_path
-    out.mkdir(parents=True, exist_ok=True)
-    cfg.save(out / "training_config.json")
     started = time.time()
 
     data = prepare_data(cfg, progress=progress)
-    console.print(f"pairs: {data.stats['train_pairs']:,} train ({data.stats['occupations_train']:,} occupations), "
-                  f"{data.stats['dev_pairs']:,} dev ({data.stats['occupations_dev']:,}); "
-                  f"{len(data.stats['languages'])} languages")
+    out.mkdir(parents=True, exist_ok=True)
+    cfg.save(out / "training_config.json")
+    console.print(
+        f"pairs: {data.stats['train_pairs']:,} train ({data.stats['occupations_train']:,} occupations), "
+        f"{data.stats['dev_pairs']:,} dev ({data.stats['occupations_dev']:,}); "
+        f"{len(data.stats['languages'])} languages"
+    )
     base = resolve_base(cfg.base_model)
     cuda = torch.cuda.is_available()
-    model = build_model(base, cfg.head_dim, cfg.head_init, cfg.prompt, cfg.positive_max_tokens,
-                        device="cuda" if cuda else "cpu", seed=cfg.seed)
+    model = build_model(
+        base,
+        cfg.head_dim,
+        cfg.head_init,
+        cfg.prompt,
+        cfg.positive_max_tokens,
+        device="cuda" if cuda else "cpu",
+        seed=cfg.seed,
+    )
     params = freeze(model, cfg.freeze_embeddings, cfg.freeze_layers)
     params["dim"] = model[1].get_embedding_dimension()
-    console.print(f"model: {base} + anchor/positive Dense({model[1].get_embedding_dimension()}→"
-                  f"{cfg.head_dim}, tanh); trainable {params['trainable']:,} of {params['total']:,} parameters")
+    console.print(
+        f"model: {base} + anchor/positive Dense({model[1].get_embedding_dimension()}→"
+        f"{cfg.head_dim}, tanh); trainable {params['trainable']:,} of {params['total']:,} parameters"
+    )
 
     anchors, positives = _texts(data.train, model, cfg, cfg.seed)
     train_ds = Dataset.from_dict({"anchor": anchors, "positive": positives})
-    sampler = functools.partial(LanguageBalancedBatchSampler, languages=list(data.train["lang"]),
-                                groups=list(data.train["group"]))
+    sampler = functools.partial(
+        LanguageBalancedBatchSampler, languages=list(data.train["lang"]), groups=list(data.train["group"])
+    )
     evaluator = dev_evaluator(data.dev, model, cfg)
     prompts = {"anchor": cfg.prompt, "positive": cfg.prompt} if cfg.prompt else None
     args = SentenceTransformerTrainingArguments(
@@ -202,16 +238,24 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         report_to="none",
         disable_tqdm=not progress,
     )
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_ds, loss=_loss(model, cfg),
-                                         evaluator=evaluator,
-                                         callbacks=[_LogCallback(out / "train_log.jsonl", console)()])
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        loss=_loss(model, cfg),
+        evaluator=evaluator,
+        callbacks=[_LogCallback(out / "train_log.jsonl", console)()],
+    )
     resume = _latest_checkpoint(out / "checkpoints") if cfg.resume else None
     if resume:
         console.print(f"resuming from {resume}")
     base_dev = evaluator(model) if evaluator and not resume and trainer.is_world_process_zero() else None
     result = trainer.train(resume_from_checkpoint=resume)
-    metrics: dict = {"train_loss": result.training_loss, "steps": result.global_step,
-                     "train_runtime_s": result.metrics.get("train_runtime")}
+    metrics: dict = {
+        "train_loss": result.training_loss,
+        "steps": result.global_step,
+        "train_runtime_s": result.metrics.get("train_runtime"),
+    }
     if cfg.hierarchy_stage:
         from model_training.hierarchy import train_hierarchy
 
@@ -224,8 +268,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         metrics["wall_s"] = round(time.time() - started, 1)
         model.save(str(out))
         stats = {k: v for k, v in data.stats.items() if not k.startswith("_")}
-        (out / "training_metrics.json").write_text(json.dumps({"data": stats, "metrics": metrics,
-                                                               "params": params}, indent=2) + "\n")
+        (out / "training_metrics.json").write_text(
+            json.dumps({"data": stats, "metrics": metrics, "params": params}, indent=2) + "\n"
+        )
         write_model_card(out, cfg, base, stats, metrics, params)
         console.print(f"model saved to {out}")
     return out
@@ -233,12 +278,17 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
 
 def _machine() -> str:
     threads = torch.get_num_threads()
-    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores, " \
-                                                                          f"{threads} torch thread(s))"
+    dev = (
+        torch.cuda.get_device_name(0)
+        if torch.cuda.is_available()
+        else f"CPU ({os.cpu_count()} cores, {threads} torch thread(s))"
+    )
     return f"{platform.node() or 'unknown'}: {dev}, torch {torch.__version__}"
 
 
-def write_model_card(out: Path, cfg: TrainConfig, base: str, stats: dict, metrics: dict, params: dict) -> Path:
+def write_model_card(
+    out: Path, cfg: TrainConfig, base: str, stats: dict, metrics: dict, params: dict
+) -> Path:
     """A plain model card: data, languages, hyper-parameters, metrics and how it was run."""
     langs = ", ".join(f"{k} {v:,}" for k, v in stats.get("languages", {}).items())
     dev = metrics.get("dev", {})
@@ -256,21 +306,23 @@ Trained by `python -m model_training train` (jobmarket) following the JobBERT-V3
 (`anchor` route) against the comma-joined, shuffled list of its occupation's skills (`positive` route),
 multiple-negatives ranking loss (scale {cfg.scale}, cosine), every batch mixing languages in equal shares.
 
-- Base model: `{base}`; mean pooling; routes `anchor` and `positive`, each Dense({params.get('dim')}→{cfg.head_dim},
-  tanh), then L2 normalisation. Head initialisation: {cfg.head_init}.
-- Prompt: {repr(cfg.prompt)} on both routes (set as the default prompt, so `model.encode(texts, task="anchor")`
-  applies it).
+- Base model: `{base}`; mean pooling; routes `anchor` and `positive`, each
+  Dense({params.get("dim")}→{cfg.head_dim}, tanh), then L2 normalisation. Head initialisation:
+  {cfg.head_init}.
+- Prompt: {repr(cfg.prompt)} on both routes (set as the default prompt, so
+  `model.encode(texts, task="anchor")` applies it).
 - Use: `SentenceTransformer(path).encode(titles, task="anchor")`, `...encode(skill_lists, task="positive")`;
   `encode_query`/`encode_document` map to the same routes. `jobmarket.encoder.Encoder(path)` picks the routes.
-- Machine: {_machine()}. Wall time {metrics.get('wall_s', 0) / 60:.1f} min, {metrics.get('steps')} steps.
+- Machine: {_machine()}. Wall time {metrics.get("wall_s", 0) / 60:.1f} min, {metrics.get("steps")} steps.
 {cfg.note}
 
 ## Data
-ESCO sources: {', '.join(cfg.esco) or '-'}; pairs file: {cfg.pairs_file or '-'}.
-Pairs read {stats.get('pairs_read', 0):,}, kept {stats.get('pairs_kept', 0):,} (titles ≥ {cfg.min_title_chars}
-characters, ≥ {cfg.min_skills} skills); train {stats.get('train_pairs', 0):,} pairs of
-{stats.get('occupations_train', 0):,} occupations, dev {stats.get('dev_pairs', 0):,} pairs of
-{stats.get('occupations_dev', 0):,} held-out occupations (split by occupation: no leak).
+ESCO sources: {", ".join(cfg.esco) or "-"}; pairs file: {cfg.pairs_file or "-"}.
+Pairs read {stats.get("pairs_read", 0):,}, kept {stats.get("pairs_kept", 0):,}
+(titles ≥ {cfg.min_title_chars} characters, ≥ {cfg.min_skills} skills);
+train {stats.get("train_pairs", 0):,} pairs of
+{stats.get("occupations_train", 0):,} occupations, dev {stats.get("dev_pairs", 0):,} pairs of
+{stats.get("occupations_dev", 0):,} held-out occupations (split by occupation: no leak).
 Skills are English (ESCO v1.1.1 has English skill labels only); titles are in every loaded language.
 
 Training pairs per language: {langs}
@@ -280,13 +332,13 @@ Training pairs per language: {langs}
 |---|---|---|
 {rows}
 
-Training loss (mean over the run): {metrics.get('train_loss', float('nan')):.4f}.
+Training loss (mean over the run): {metrics.get("train_loss", float("nan")):.4f}.
 
 ## Hyper-parameters
 | parameter | value |
 |---|---|
 {hp}
-| trainable parameters | {params.get('trainable', 0):,} of {params.get('total', 0):,} |
+| trainable parameters | {params.get("trainable", 0):,} of {params.get("total", 0):,} |
 """
     path = out / "README.md"
     path.write_text(text, encoding="utf-8")

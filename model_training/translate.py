@@ -43,16 +43,19 @@ class CachedTranslator:
 
 
 class EscoTranslator:
-    """Translate occupation labels through ESCO: a label's occupation's preferred label in the target language."""
+    """Translate occupation labels through ESCO: the same occupation's label in the target language."""
 
     def __init__(self, pairs: pd.DataFrame, preferred: pd.DataFrame | None = None) -> None:
         # pairs: title, lang, group rows (e.g. from esco_pairs); the first title per (group, lang) stands in
         # for the preferred label unless ``preferred`` (group, lang, title) is given.
         ref = preferred if preferred is not None else pairs.drop_duplicates(["group", "lang"])
-        self.by_group_lang = {(g, lang): t for g, lang, t in zip(ref["group"], ref["lang"], ref["title"],
-                                                                  strict=True)}
-        self.group_of = {(lang, t.casefold()): g for t, lang, g in zip(pairs["title"], pairs["lang"],
-                                                                      pairs["group"], strict=True)}
+        self.by_group_lang = {
+            (g, lang): t for g, lang, t in zip(ref["group"], ref["lang"], ref["title"], strict=True)
+        }
+        self.group_of = {
+            (lang, t.casefold()): g
+            for t, lang, g in zip(pairs["title"], pairs["lang"], pairs["group"], strict=True)
+        }
 
     def __call__(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         out = []

@@ -29,7 +29,8 @@ def top_occupation(m: Market) -> str:
 
 def two_countries(m: Market) -> tuple[str, str]:
     """The two countries with the most postings, most first (Bulgaria and Croatia in the sample)."""
-    c = m.sql("SELECT country FROM posting_occupations GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2")["country"]
+    c = m.sql("SELECT country FROM posting_occupations GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2")
+    c = c["country"]
     return c[0], c[1]
 
 

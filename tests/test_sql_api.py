@@ -39,7 +39,8 @@ def writable(small_store, tiny_model, tmp_path):
 def some_title(market) -> tuple[str, str]:
     """A title whose vector no other title shares (the tiny model maps unknown scripts to [UNK])."""
     row = market.sql("SELECT title_clean, language FROM titles t WHERE NOT EXISTS (SELECT 1 FROM titles u "
-                     "WHERE u.title_id <> t.title_id AND list_cosine_similarity(u.embedding, t.embedding) > 0.9999) "
+                     "WHERE u.title_id <> t.title_id "
+                     "AND list_cosine_similarity(u.embedding, t.embedding) > 0.9999) "
                      "ORDER BY n_postings DESC, title_id LIMIT 1")
     return row["title_clean"][0], row["language"][0]
 
@@ -54,7 +55,8 @@ def test_embed_udf_matches_encoder_and_ranks_in_sql(market):
                      "embed(?)) DESC LIMIT 10", [title])
     assert top["title_clean"][0] == title
     # Vectorised over a column: one vector per row, nulls stay null.
-    many = market.sql("SELECT title_clean, embed(title_clean) AS v FROM titles UNION ALL SELECT NULL, embed(NULL)")
+    many = market.sql("SELECT title_clean, embed(title_clean) AS v FROM titles "
+                      "UNION ALL SELECT NULL, embed(NULL)")
     assert many["v"].isna().sum() == 1 and many["v"].notna().sum() == len(many) - 1
 
 
@@ -77,7 +79,7 @@ def test_wrong_model_and_wrong_dimension_fail_clearly(small_store, tiny_router_m
     # A copy: connections of one process to one file share one DuckDB instance and its embed().
     shutil.copy(small_store, tmp_path / "other.duckdb")
     with Market.open(tmp_path / "other.duckdb", model=str(tiny_router_model), read_only=True) as other:
-        with pytest.raises(duckdb.Error, match="the store's embeddings come from model .* but the loaded model"):
+        with pytest.raises(duckdb.Error, match="embeddings come from model .* but the loaded model"):
             other.sql("SELECT * FROM similar_titles(embed('welder'), 3)")
         with pytest.raises(ModelMismatchError, match="open the store with the same model"):
             other.similar_titles("welder")
@@ -103,7 +105,8 @@ def test_views_join_labels_in_the_chosen_language(writable):
     assert writable.sql(q, [DEV])["occupation"][0] != "software developer"
     assert "entwickler" in writable.sql(q, [DEV])["occupation"][0].lower()
     # ISCO path labels come through the same view.
-    row = writable.sql("SELECT isco_1, isco_1_label, isco_code FROM occupation_isco WHERE occupation_uri = ?", [DEV])
+    row = writable.sql("SELECT isco_1, isco_1_label, isco_code FROM occupation_isco "
+                       "WHERE occupation_uri = ?", [DEV])
     assert row["isco_1"][0] == "2" and row["isco_code"][0] == "2512" and row["isco_1_label"][0]
 
 
@@ -114,7 +117,8 @@ def test_posting_occupations_counts_every_row(market):
     assert set(by["status"]) <= {"matched", "abstained", "rejected"} and by["n"].sum() == 120
     uri = top_occupation(market)
     posts = market.sql("SELECT * FROM occupation_postings(?)", [uri])
-    expected = market.sql("SELECT count(*) AS n FROM assignments WHERE occupation_uri = ? AND status = 'matched'",
+    expected = market.sql("SELECT count(*) AS n FROM assignments WHERE occupation_uri = ? "
+                          "AND status = 'matched'",
                           [uri])["n"][0]
     assert len(posts) == expected > 0
 
@@ -167,7 +171,8 @@ def test_skill_gap_against_country_esco_and_names(market):
     not_in_esco = esco[~esco["in_supply"]]
     assert len(not_in_esco) == 1 and not_in_esco["demand"].iloc[0] == pytest.approx(0.3)
 
-    names = market.sql("SELECT label FROM esco_labels WHERE concept_uri = ? AND kind = 'preferred' AND lang = 'en'",
+    names = market.sql("SELECT label FROM esco_labels WHERE concept_uri = ? AND kind = 'preferred' "
+                       "AND lang = 'en'",
                        [ess["skill_uri"][0]])["label"].tolist()
     supply = pd.DataFrame({"skill": names, "weight": [0.9]})
     by_names = market.skill_gap(uri, a, supply).set_index("skill_uri")

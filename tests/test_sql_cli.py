@@ -58,12 +58,14 @@ def test_wrong_model_vector_fails_in_cli(small_store, tiny_router_model, tmp_pat
 
 def test_search_titles_and_occupations(small_store):
     with Market.open(small_store, model=None, read_only=True) as m:
-        title = m.sql("SELECT title_clean FROM titles ORDER BY n_postings DESC, title_id LIMIT 1")["title_clean"][0]
+        title = m.sql("SELECT title_clean FROM titles ORDER BY n_postings DESC, title_id LIMIT 1")
+        title = title["title_clean"][0]
     # No --model: the store's own model (recorded at normalize) is used.
     res = invoke("search", title, "--db", str(small_store), "--k", "3")
     assert res.exit_code == 0, res.output
     assert title[:20] in res.stdout and "3 rows" in res.stdout
-    res = invoke("search", "software developer", "--db", str(small_store), "--what", "occupations", "--k", "2")
+    res = invoke("search", "software developer", "--db", str(small_store), "--what", "occupations",
+                 "--k", "2")
     assert res.exit_code == 0 and "2512" in res.stdout and "exact" in res.stdout
 
 

@@ -49,7 +49,8 @@ def test_example_top_occupations_per_country(market):
     top = df.groupby("country")["n"].max().sum()
     assert top <= count(market, "status = 'matched'")
     uri = top_occupation(market)
-    label = market.sql("SELECT occupation FROM occupation_isco WHERE occupation_uri = ?", [uri])["occupation"][0]
+    label = market.sql("SELECT occupation FROM occupation_isco WHERE occupation_uri = ?", [uri])
+    label = label["occupation"][0]
     assert label in set(df["occupation"])
 
 

@@ -21,12 +21,14 @@ SKILLS = [f"skill {i}" for i in range(8)]
 
 
 def test_filter_drops_short_titles_and_few_skills():
-    df = pd.DataFrame({
-        "title": ["ok title", "ab", "  x ", "nurse", "nurse", "cook"],
-        "lang": ["en"] * 6,
-        "group": ["g1", "g1", "g2", "g3", "g3", "g4"],
-        "skills": [SKILLS, SKILLS, SKILLS, SKILLS[:5], SKILLS[:5], SKILLS[:4]],
-    })
+    df = pd.DataFrame(
+        {
+            "title": ["ok title", "ab", "  x ", "nurse", "nurse", "cook"],
+            "lang": ["en"] * 6,
+            "group": ["g1", "g1", "g2", "g3", "g3", "g4"],
+            "skills": [SKILLS, SKILLS, SKILLS, SKILLS[:5], SKILLS[:5], SKILLS[:4]],
+        }
+    )
     out = P.filter_pairs(df, min_title_chars=3, min_skills=5)
     # "ab" and "x" are too short, "cook" has 4 skills, the second "nurse" is a duplicate.
     assert list(out["title"]) == ["ok title", "nurse"]
@@ -55,8 +57,14 @@ def test_split_by_group_never_leaks(esco_subset):
 
 
 def test_balance_languages_water_fills():
-    df = pd.DataFrame({"title": [f"t{i}" for i in range(130)], "lang": ["en"] * 100 + ["de"] * 20 + ["et"] * 10,
-                       "group": [f"g{i}" for i in range(130)], "skills": [SKILLS] * 130})
+    df = pd.DataFrame(
+        {
+            "title": [f"t{i}" for i in range(130)],
+            "lang": ["en"] * 100 + ["de"] * 20 + ["et"] * 10,
+            "group": [f"g{i}" for i in range(130)],
+            "skills": [SKILLS] * 130,
+        }
+    )
     out = P.balance_languages(df, 60)
     assert Counter(out["lang"]) == {"et": 10, "de": 20, "en": 30}
 
@@ -84,8 +92,9 @@ def test_file_pairs_reads_csv_and_jsonl(tmp_path):
 def test_sampler_mixes_languages_in_equal_shares():
     langs = ["en"] * 300 + ["de"] * 100 + ["es"] * 60 + ["et"] * 12
     groups = [f"occ{i % 150}" for i in range(len(langs))]
-    sampler = LanguageBalancedBatchSampler(list(range(len(langs))), batch_size=16, drop_last=True,
-                                           languages=langs, groups=groups, seed=3)
+    sampler = LanguageBalancedBatchSampler(
+        list(range(len(langs))), batch_size=16, drop_last=True, languages=langs, groups=groups, seed=3
+    )
     batches = list(sampler)
     assert len(batches) == len(sampler) == len(langs) // 16
     for batch in batches:
@@ -95,8 +104,13 @@ def test_sampler_mixes_languages_in_equal_shares():
         assert max(counts.values()) - min(counts.values()) <= 1
         assert len({groups[i] for i in batch}) == 16  # no occupation twice in a batch
     # With too few occupations to keep them apart, balance still holds.
-    tight = LanguageBalancedBatchSampler(list(range(len(langs))), batch_size=16, drop_last=True, languages=langs,
-                                         groups=[f"occ{i % 5}" for i in range(len(langs))])
+    tight = LanguageBalancedBatchSampler(
+        list(range(len(langs))),
+        batch_size=16,
+        drop_last=True,
+        languages=langs,
+        groups=[f"occ{i % 5}" for i in range(len(langs))],
+    )
     for batch in tight:
         counts = Counter(langs[i] for i in batch)
         assert max(counts.values()) - min(counts.values()) <= 1
@@ -154,10 +168,25 @@ def test_training_lowers_loss_and_round_trips(tmp_path, tiny_model, esco_subset)
     from jobmarket.encoder import Encoder
     from model_training.trainer import _latest_checkpoint, train
 
-    cfg = TrainConfig(base_model=str(tiny_model), output_dir=str(tmp_path / "out"), esco=[str(esco_subset)],
-                      head_dim=32, prompt=None, batch_size=8, loss="cached_mnrl", mini_batch_size=4,
-                      learning_rate=3e-3, max_steps=24, logging_steps=4, save_steps=12, dev_fraction=0.2,
-                      freeze_embeddings=False, warmup_ratio=0.0, num_threads=1, seed=0)
+    cfg = TrainConfig(
+        base_model=str(tiny_model),
+        output_dir=str(tmp_path / "out"),
+        esco=[str(esco_subset)],
+        head_dim=32,
+        prompt=None,
+        batch_size=8,
+        loss="cached_mnrl",
+        mini_batch_size=4,
+        learning_rate=3e-3,
+        max_steps=24,
+        logging_steps=4,
+        save_steps=12,
+        dev_fraction=0.2,
+        freeze_embeddings=False,
+        warmup_ratio=0.0,
+        num_threads=1,
+        seed=0,
+    )
     out = train(cfg, progress=False)
     rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     losses = [r["loss"] for r in rows if "loss" in r]
@@ -196,9 +225,31 @@ def test_translation_hook_uses_cache_and_esco():
     tr = CachedTranslator(fake)
     assert tr(["a", "b", "a"], "en", "de") == ["a@de", "b@de", "a@de"]
     assert tr(["a"], "en", "de") == ["a@de"] and calls == [["a", "b"]]
-    df = pd.DataFrame({"title": ["nurse", "Krankenpfleger", "cook"], "lang": ["en", "de", "en"],
-                       "group": ["o1", "o1", "o2"], "skills": [SKILLS] * 3})
+    df = pd.DataFrame(
+        {
+            "title": ["nurse", "Krankenpfleger", "cook"],
+            "lang": ["en", "de", "en"],
+            "group": ["o1", "o1", "o2"],
+            "skills": [SKILLS] * 3,
+        }
+    )
     esco = EscoTranslator(df)
     assert esco(["Nurse", "cook"], "en", "de") == ["Krankenpfleger", "cook"]
     aug = augment(df, tr, "en", ["fr"])
     assert set(aug[aug["lang"] == "fr"]["title"]) == {"nurse@fr", "cook@fr"}
+
+
+def test_hierarchy_triplets_respect_isco_levels():
+    from model_training.hierarchy import hierarchy_triplets
+
+    df = pd.DataFrame({
+        "title": ["nurse", "Krankenpfleger", "midwife", "cook", "Koch", "baker", "welder"],
+        "group": ["o_nurse", "o_nurse", "o_mid", "o_cook", "o_cook", "o_baker", "o_weld"],
+    })
+    isco = {"o_nurse": "2221", "o_mid": "2222", "o_cook": "5120", "o_baker": "7512", "o_weld": "7212"}
+    trip = hierarchy_triplets(df, isco, max_pairs=40, seed=0)
+    assert len(trip) == 40
+    occ = dict(zip(df["title"], df["group"], strict=True))
+    for a, p, n in trip.itertuples(index=False):
+        assert isco[occ[a]] == isco[occ[p]] or occ[a] == occ[p]
+        assert isco[occ[n]][:3] != isco[occ[a]][:3]  # negatives come from another minor group

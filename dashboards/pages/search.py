@@ -1,0 +1,55 @@
+"""Search: a free text in any language → the nearest ESCO occupations, titles of the store and ESCO skills,
+by the store's model (loaded on the first search, then kept)."""
+
+from __future__ import annotations
+
+import altair as alt
+import data
+import streamlit as st
+from filters import from_url, to_url
+
+db, model, f = st.session_state["db"], st.session_state["model"], st.session_state["filters"]
+st.title("Search")
+st.caption("Type a job title or a skill in any language: the store's model finds the nearest ESCO "
+           "occupations, the titles postings used, and ESCO skills.")
+
+from_url("s_text", "q", str, "")
+c1, c2 = st.columns([4, 1])
+text = c1.text_input("Job title or skill", key="s_text", placeholder="e.g. Krankenpfleger, programista, "
+                     "soudeur, manage budgets")
+k = c2.number_input("Results", min_value=3, max_value=50, value=10, step=1, key="s_k")
+to_url("q", text.strip() or None)
+if not text.strip():
+    st.stop()
+
+
+def bars(df, label: str, score: str, color: str) -> alt.Chart:
+    return alt.Chart(df).mark_bar(color=color).encode(
+        x=alt.X(f"{score}:Q", title="similarity", scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=list(df.columns.drop([c for c in df.columns if c.endswith("uri") or c.endswith("_id")])),
+    ).properties(height=max(160, 24 * len(df)))
+
+
+with data.guard():
+    with st.spinner("Loading the model and searching…"):
+        occ = data.search(db, model, data.stamp(db), f.lang, text.strip(), "occupations", int(k))
+        titles = data.search(db, model, data.stamp(db), f.lang, text.strip(), "titles", int(k))
+        skills = data.search(db, model, data.stamp(db), f.lang, text.strip(), "skills", int(k))
+
+    left, mid, right = st.columns(3)
+    left.subheader("ESCO occupations")
+    if len(occ):
+        left.altair_chart(bars(occ, "occupation", "score", "#6a1b9a"), width="stretch")
+        left.dataframe(occ[["occupation", "isco_code", "score", "method"]], hide_index=True)
+    mid.subheader("Titles in the postings")
+    if len(titles):
+        mid.altair_chart(bars(titles, "title_clean", "similarity", "#1565c0"), width="stretch")
+        mid.dataframe(titles[["title_clean", "language", "n_postings", "similarity"]], hide_index=True)
+    right.subheader("ESCO skills")
+    if len(skills):
+        label = "skill" if "skill" in skills.columns else skills.columns[1]
+        score = "similarity" if "similarity" in skills.columns else "score"
+        right.altair_chart(bars(skills, label, score, "#2e7d32"), width="stretch")
+        right.dataframe(skills[[label, "matched_label", score]] if "matched_label" in skills.columns
+                        else skills, hide_index=True)
