@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import itertools
 import json
 import platform
 import subprocess
@@ -55,8 +54,9 @@ def esco_label_sample(n: int, seed: int = 0) -> pd.DataFrame:
     for lang, path in files.items():
         df = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["conceptUri", "preferredLabel"])
         df = df[df["preferredLabel"].str.strip() != ""]
-        frames.append(df.assign(lang=lang).rename(columns={"conceptUri": "occupation_uri",
-                                                           "preferredLabel": "label"}))
+        frames.append(
+            df.assign(lang=lang).rename(columns={"conceptUri": "occupation_uri", "preferredLabel": "label"})
+        )
     labels = pd.concat(frames, ignore_index=True)
     full = labels.groupby("occupation_uri")["lang"].nunique()
     uris = sorted(full[full == len(LANGS)].index)
@@ -79,3 +79,224 @@ def encode_cached(texts: list[str], name: str) -> np.ndarray:
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, vecs)
     return vecs
+
+
+def scores(y: np.ndarray, cluster: np.ndarray, groups: np.ndarray) -> dict[str, float]:
+    """ARI and V-measure against ``y`` with outliers as singletons ("all") and on clustered items only."""
+    from sklearn.metrics import adjusted_rand_score, v_measure_score
+
+    c = cluster.copy()
+    out = c < 0
+    c[out] = np.arange(out.sum()) + c.max() + 1  # every outlier its own cluster: no free credit
+    ins = ~out
+    k = int(cluster.max()) + 1 if len(cluster) else 0
+    multi = sum(len(set(groups[cluster == i])) >= 2 for i in range(k))
+    return {
+        "clusters": k,
+        "outliers": float(out.mean()),
+        "ARI": adjusted_rand_score(y, c),
+        "V": v_measure_score(y, c),
+        "ARI_in": adjusted_rand_score(y[ins], cluster[ins]) if ins.sum() > 1 else float("nan"),
+        "V_in": v_measure_score(y[ins], cluster[ins]) if ins.sum() > 1 else float("nan"),
+        "multi": multi,
+    }
+
+
+GRID_PARAMS = [  # (min_cluster_size, min_samples, selection)
+    (2, 1, "leaf"),
+    (3, 1, "leaf"),
+    (5, 1, "leaf"),
+    (2, 1, "eom"),
+    (5, 5, "eom"),
+]
+GRID_DIMS = [32, 64, 128]
+
+
+def sweep(ids, vectors, langs, y, groups, weights=None, extra=()) -> list[dict]:
+    from jobmarket.cluster import TitleClusterer
+
+    rows = []
+    points = [(d, *p, True) for d in GRID_DIMS for p in GRID_PARAMS] + list(extra)
+    for dims, mcs, ms, sel, centre in points:
+        t0 = time.perf_counter()
+        tc = TitleClusterer(
+            reduce_dims=dims, min_cluster_size=mcs, min_samples=ms, selection=sel, center_languages=centre
+        )
+        fit = tc.fit(ids, vectors, weights=weights, languages=langs)
+        sec = time.perf_counter() - t0
+        pos = {i: k for k, i in enumerate(fit.ids)}
+        order = [pos[i] for i in ids]
+        row = {
+            "dims": dims or "none",
+            "min_cluster_size": mcs,
+            "min_samples": ms,
+            "selection": sel,
+            "centre_languages": centre,
+            **scores(y, fit.cluster[order], groups),
+            "fit_s": round(sec, 1),
+        }
+        if weights is not None:
+            w = np.asarray(weights, float)
+            row["outlier_postings"] = float(w[fit.cluster[order] < 0].sum() / w.sum())
+        print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
+        rows.append(row)
+    return rows
+
+
+def esco_part(n: int) -> tuple[list[dict], dict]:
+    df = esco_label_sample(n)
+    # Preferred labels as ESCO writes them (gendered pairs such as "Maurer/Maurerin" included).
+    vecs = encode_cached(df["label"].tolist(), "esco")
+    ids = [f"{i:06d}" for i in range(len(df))]
+    langs = df["lang"].to_numpy()
+    extra = [
+        (64, 2, 1, "leaf", False),
+        (128, 3, 1, "leaf", False),
+    ]
+    rows = sweep(ids, vecs, langs.tolist(), df["occupation_uri"].to_numpy(), langs, extra=extra)
+    return rows, {"occupations": int(df["occupation_uri"].nunique()), "labels": len(df), "langs": list(LANGS)}
+
+
+def eures_part(db: Path) -> tuple[list[dict], dict]:
+    """Unique titles of a normalized EURES store, against their postings' majority matched occupation."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    t = con.sql("""
+        SELECT t.title_id, t.language, t.n_postings, t.embedding,
+               (SELECT mode(a.occupation_uri) FROM postings p JOIN assignments a USING (posting_id)
+                WHERE p.title_id = t.title_id AND a.status = 'matched') AS occupation_uri,
+               (SELECT mode(p.country) FROM postings p WHERE p.title_id = t.title_id) AS country
+        FROM titles t WHERE t.embedding IS NOT NULL ORDER BY t.title_id""").fetch_df()
+    info = {
+        "titles": len(t),
+        "postings": int(t.n_postings.sum()),
+        "matched_titles": int(t.occupation_uri.notna().sum()),
+        "countries": int(t.country.nunique()),
+        "languages": int(t.language.nunique()),
+    }
+    con.close()
+    vecs = np.stack(t["embedding"].to_numpy()).astype(np.float32)
+    # Titles the matcher abstained on get their own label: they can only lose ARI by being grouped.
+    y = np.where(t.occupation_uri.notna(), t.occupation_uri.astype(str), "abstained:" + t.title_id)
+    rows = sweep(
+        t.title_id.tolist(),
+        vecs,
+        t.language.tolist(),
+        y,
+        t.country.fillna("?").to_numpy(),
+        weights=t.n_postings.to_numpy(),
+        extra=[(64, 2, 1, "leaf", False)],
+    )
+    return rows, info
+
+
+def table(rows: list[dict], group_word: str, postings: bool = False) -> str:
+    head = (
+        [
+            "dims",
+            "min_cluster_size",
+            "min_samples",
+            "selection",
+            "centre langs",
+            "clusters",
+            f"clusters ≥2 {group_word}",
+            "outliers (titles)",
+        ]
+        + (["outliers (postings)"] if postings else [])
+        + ["ARI", "V-measure", "ARI clustered", "V clustered", "fit s"]
+    )
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [
+            r["dims"],
+            r["min_cluster_size"],
+            r["min_samples"],
+            r["selection"],
+            "yes" if r["centre_languages"] else "no",
+            r["clusters"],
+            r["multi"],
+            f"{r['outliers']:.1%}",
+        ]
+        if postings:
+            cells.append(f"{r['outlier_postings']:.1%}")
+        cells += [f"{r['ARI']:.3f}", f"{r['V']:.3f}", f"{r['ARI_in']:.3f}", f"{r['V_in']:.3f}", r["fit_s"]]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--esco-n", type=int, default=1000)
+    ap.add_argument("--eures-db", type=Path, default=None, help="a store with the EURES postings normalized")
+    ap.add_argument("--skip-eures", action="store_true")
+    ap.add_argument("--skip-esco", action="store_true", help="keep the ESCO part of an earlier cluster.json")
+    args = ap.parse_args()
+    if not (DATA / "esco").exists():
+        sys.exit(f"shared data not found: {DATA / 'esco'}")
+    report: dict = {
+        "date": dt.date.today().isoformat(),
+        "machine": f"{platform.machine()}, "
+        f"{__import__('os').cpu_count()} CPUs (shared), {platform.python_version()}",
+    }
+    try:
+        report["commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        report["commit"] = "?"
+    old = RESULTS / "cluster.json"
+    if args.skip_esco and old.exists():
+        prev = json.loads(old.read_text())
+        report["esco"], report["esco_info"] = prev["esco"], prev["esco_info"]
+    else:
+        report["esco"], report["esco_info"] = esco_part(args.esco_n)
+    if not args.skip_eures and args.eures_db:
+        report["eures"], report["eures_info"] = eures_part(args.eures_db)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "cluster.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_markdown(report)
+    print(f"wrote {RESULTS / 'cluster.json'} and cluster.md")
+
+
+def write_markdown(report: dict) -> None:
+    e = report["esco_info"]
+    parts = [
+        "# `jobmarket cluster`: quality and the choice of defaults\n",
+        f"Machine: {report['machine']}; date {report['date']}; commit {report['commit']} "
+        "(plus the working tree). Model: the offline multilingual-e5-small (`Encoder('auto')`). "
+        "Produced by `python benchmarks/cluster.py --eures-db STORE`; raw figures in `cluster.json`. "
+        "Fit times are wall-clock on a 2-core machine shared with other jobs, so only their order of "
+        "magnitude means anything.\n",
+        "Columns: ARI / V-measure against the ESCO occupation with every outlier counted as its own "
+        "singleton cluster (no free credit for leaving titles out), and on the clustered titles only; "
+        "outliers are the share of titles HDBSCAN left unclustered.\n",
+        CHOICE,
+        f"## (a) ESCO preferred labels: {e['occupations']:,} occupations × {len(e['langs'])} languages "
+        f"({', '.join(e['langs'])}) = {e['labels']:,} labels\n",
+        "A seeded sample of occupations that have a preferred label in all five languages (de/en/es "
+        "from ESCO v1.2, fr/nl from v1.1.1). Perfect: 1 cluster per occupation, 5 labels each, all "
+        "five languages in it.\n",
+        table(report["esco"], "languages"),
+    ]
+    if "eures" in report:
+        i = report["eures_info"]
+        parts += [
+            f"\n## (b) EURES postings: {i['titles']:,} unique cleaned titles of {i['postings']:,} postings, "
+            f"{i['countries']} countries, {i['languages']} languages\n",
+            "Normalized with the offline model (`jobmarket normalize`); reference = the ESCO occupation "
+            f"the matcher gave most of a title's postings ({i['matched_titles']:,} titles matched; "
+            "abstained titles are each their own reference class).\n",
+            table(report["eures"], "countries", postings=True),
+        ]
+    (RESULTS / "cluster.md").write_text("\n".join(parts) + "\n")
+
+
+CHOICE = """## Choice
+
+(filled in below by hand after the run)
+"""
+
+
+if __name__ == "__main__":
+    main()

@@ -204,15 +204,19 @@ def write(rows: list[dict], vss: str, embed: dict | None, args) -> None:
 CHOICE = """## What the toolkit does, and why
 
 - **`similar_titles` (sql/macros.sql) uses `list_cosine_similarity` over the stored `FLOAT[]` list.** One
-  query over 200k titles costs a scan either way, and the list and typed-array variants sit in the same
-  range (the typed column is somewhat faster at times; differences are within this busy machine's noise).
-  Casting the list to `FLOAT[d]` per row is the slowest variant. A typed copy would store every embedding
-  twice and needs the dimension as a literal in each macro (macros cannot take a type), i.e. DDL per model.
+  query over 200k titles is a full scan either way: 0.4-1.1 s here. A typed `FLOAT[d]` column was up to
+  2.4× faster at d=384 in this run and on par at d=1024 (an earlier, killed run of the same script measured
+  0.32 s list vs 0.30 s typed at 384: the machine's noise is as large as the difference). Casting the list
+  to `FLOAT[d]` per row is the slowest variant. A typed copy would store every embedding twice and needs
+  the dimension as a literal in each macro (macros cannot take a type), i.e. DDL per model; it is the
+  lever to pull (a migration adding `titles.embedding_d FLOAT[d]`) if single queries must get faster.
 - **`embed()` returns `FLOAT[d]`** (d from the store's `model_dim`), so `array_cosine_similarity(
   embedding::FLOAT[d], embed('…'))` works as written; the macros turn it into a list.
-- **Batches stay in numpy.** 100 queries at once are 25-30× faster as one matrix product than as a SQL
-  cross join with `QUALIFY row_number()`; the matcher, `Market.search` over ESCO labels and skill matching
-  use numpy. SQL similarity is for ad-hoc questions, where a fraction of a second is fine.
+- **Batches stay in numpy.** 100 queries at once are 25× (d=384) to 200× (d=1024) faster as one matrix
+  product than as a SQL cross join with `QUALIFY row_number()`; the matcher, `Market.search` over ESCO
+  labels and skill matching use numpy. SQL similarity is for ad-hoc questions, where a second is fine.
+- **`embed()` is vectorised** (one Arrow call per chunk, distinct texts encoded once, model loaded on first
+  use): it costs what the encoder costs (the two embed timings above are each one run on the busy machine).
 - **No HNSW index**: the vss extension cannot be installed here (see above) and no PyPI build exists for
   DuckDB 2.0; at this size a scan is interactive.
 

@@ -9,18 +9,10 @@ from pathlib import Path
 import streamlit as st
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # pages import data and filters from here
+if str(HERE) not in sys.path:  # the pages import data and filters from here
     sys.path.insert(0, str(HERE))
 
-import data  # noqa: E402
-import filters  # noqa: E402
-
 st.set_page_config(page_title="jobmarket", page_icon="📊", layout="wide")
-
-db, model = data.settings()
-with data.guard():
-    st.session_state["filters"] = filters.sidebar(db)
-st.session_state["db"], st.session_state["model"] = db, model
 
 nav = st.navigation([
     st.Page(str(HERE / "pages" / "overview.py"), title="Overview", icon="📊", default=True),

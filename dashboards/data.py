@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -77,7 +78,7 @@ def connect(db: str, lang: str = "en") -> Iterator:
 
 def _bind(sql: str, params: dict) -> dict:
     # DuckDB refuses named parameters a statement does not use.
-    return {k: v for k, v in params.items() if f"${k}" in sql}
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -90,11 +91,11 @@ def query(db: str, stamp_: float, lang: str, name: str, params: tuple[tuple[str,
         return con.execute(sql, bound).fetch_df()
 
 
-def q(db: str, name: str, f: Filters | None = None, **params: object) -> pd.DataFrame:
+def q(db: str, statement: str, f: Filters | None = None, /, **params: object) -> pd.DataFrame:
     """Run a named statement, filtered by ``f`` where the statement takes filters."""
     merged = {**(f.params() if f else {}), **params}
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in merged.items()))
-    return query(db, stamp(db), f.lang if f else "en", name, frozen)
+    return query(db, stamp(db), f.lang if f else "en", statement, frozen)
 
 
 def has_table(db: str, name: str) -> bool:

@@ -8,16 +8,39 @@ import data
 import streamlit as st
 
 SEP = ","
+GLOBAL_PARAMS = ("country", "isco", "from", "to", "lang")  # the sidebar's; pages add their own
 
 
 def from_url(key: str, param: str, parse, default) -> None:
-    """Seed widget ``key`` from the URL once per session (a shared link opens on the same view)."""
-    if key not in st.session_state:
-        raw = st.query_params.get(param)
-        try:
-            st.session_state[key] = parse(raw) if raw else default
-        except (ValueError, TypeError):
-            st.session_state[key] = default
+    """Seed widget ``key``: from its last value (Streamlit forgets a widget's state when another page is
+    shown), else from the URL (a shared link opens on the same view), else ``default``."""
+    if key in st.session_state:
+        return
+    if "_" + key in st.session_state:
+        st.session_state[key] = st.session_state["_" + key]
+        return
+    raw = st.query_params.get(param)
+    try:
+        st.session_state[key] = parse(raw) if raw else default
+    except (ValueError, TypeError):
+        st.session_state[key] = default
+
+
+def remember(*keys: str) -> None:
+    """Keep widget values under shadow keys that survive page switches."""
+    for key in keys:
+        st.session_state["_" + key] = st.session_state.get(key)
+
+
+def page(params: tuple[str, ...] = ()) -> tuple[str, str, data.Filters]:
+    """What every page starts with: the store, the model and the sidebar filters (drawn by the page itself,
+    so they render on every page). ``params``: the page's own URL parameters; other pages' are dropped."""
+    for key in [k for k in st.query_params if k not in GLOBAL_PARAMS + params]:
+        del st.query_params[key]
+    db, model = data.settings()
+    with data.guard():
+        f = sidebar(db)
+    return db, model, f
 
 
 def to_url(param: str, value: str | None) -> None:
@@ -63,6 +86,7 @@ def sidebar(db: str) -> data.Filters:
     sb.selectbox("Label language", langs, key="f_lang", help="Language of ESCO occupation and skill labels.")
     sb.caption(f"Store: `{db}` · {int(facts['n_postings']):,} postings")
 
+    remember("f_countries", "f_isco", "f_lang", "f_from", "f_to")
     f = data.Filters(countries=tuple(st.session_state.f_countries), d0=st.session_state.get("f_from"),
                      d1=st.session_state.get("f_to"), isco=tuple(st.session_state.f_isco),
                      lang=st.session_state.f_lang)

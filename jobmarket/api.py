@@ -86,17 +86,25 @@ class Market:
         top_k: int = 5,
         threshold: float | None = None,
         progress: bool = False,
+        replace_changed: bool = False,
+        engine: str = "local",
+        ray_address: str | None = None,
+        ray_num_gpus: float = 0.0,
         **options,
     ) -> pd.DataFrame:
         """Map each posting of ``source`` to an ESCO occupation; one row per input row.
 
         ``options`` are the fields of :class:`NormalizeOptions` (``title_col``, ``lang``, ``label_lang``…).
-        The run's counts are in :attr:`last_report`.
+        The run's counts, and the earlier runs of a since-changed file it supersedes, are in
+        :attr:`last_report`; ``replace_changed`` deletes those runs in the same transaction.
+        ``engine="ray"`` encodes and matches on a Ray cluster (``ray_address``; None: a local one).
         """
         opts = NormalizeOptions(**options)
         opts = replace(opts, match=replace(MatchConfig(), top_k=top_k, threshold=threshold))
         # The model loads only once the file has been read, so bad input fails fast.
-        self.last_report = normalize_file(self.con, source, lambda: self.encoder, opts, progress=progress)
+        self.last_report = normalize_file(self.con, source, lambda: self.encoder, opts, progress=progress,
+                                          replace=replace_changed, engine=engine, ray_address=ray_address,
+                                          ray_num_gpus=ray_num_gpus)
         self._after_normalize()
         if out is not None:
             export_results(self.con, self.last_report.run_id, out)
@@ -257,7 +265,7 @@ class Market:
         clusterer: object = None,
         progress: bool = False,
     ) -> pd.DataFrame:
-        """Cluster the store's unique titles across languages and countries (PCA → HDBSCAN); one row per cluster.
+        """Cluster the store's unique titles across languages and countries (PCA, HDBSCAN); a row a cluster.
 
         The first call fits; later calls assign only new titles to the saved clusters, unless ``refit``.
         None settings take the saved clustering's (or the defaults). ``lang`` picks the language of the
@@ -266,8 +274,9 @@ class Market:
         """
         from jobmarket.cluster_run import ClusterOptions, clusters_frame, run_clustering
 
-        opts = ClusterOptions(min_cluster_size=min_cluster_size, min_samples=min_samples, reduce_dims=reduce_dims,
-                              selection=selection, lang=lang, attach_outliers=attach_outliers, refit=refit)
+        opts = ClusterOptions(min_cluster_size=min_cluster_size, min_samples=min_samples,
+                              reduce_dims=reduce_dims, selection=selection, lang=lang,
+                              attach_outliers=attach_outliers, refit=refit)
         self.last_cluster_report = run_clustering(self.con, opts, reducer=reducer, clusterer=clusterer,
                                                   progress=progress)
         return clusters_frame(self.con)

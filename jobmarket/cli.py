@@ -94,6 +94,12 @@ def normalize(
     = None,
     result: Annotated[Path | None, typer.Option("--out", help="Also write results to .parquet/.csv.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+    replace: Annotated[bool, typer.Option("--replace", help="Delete earlier runs over this path whose file "
+                                                            "has changed, in the same transaction.")] = False,
+    engine: Annotated[str, typer.Option(help="Encode and match on: local | ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        "--address", help="Ray cluster (--engine ray; default: RAY_ADDRESS or a local Ray).")] = None,
+    num_gpus: Annotated[float, typer.Option(help="GPUs per Ray worker (--engine ray).")] = 0.0,
 ) -> None:
     """Map each posting to an ESCO occupation and ISCO-08 code, with score, margin and top-k alternatives."""
     from jobmarket.api import Market
@@ -107,13 +113,29 @@ def normalize(
             file, out=result, top_k=top_k, threshold=threshold, progress=progress, title_col=title_col,
             id_col=id_col, country_col=country_col, lang_col=lang_col, description_col=description_col,
             lang=lang, label_lang=label_lang, index_langs=index_lang or None, delimiter=delimiter,
-            encoding=encoding,
+            encoding=encoding, replace_changed=replace, engine=engine, ray_address=ray_address,
+            ray_num_gpus=num_gpus,
         )
         _print_summary(market, result)
 
 
+def _print_superseded(rep) -> None:
+    """Say that a changed file was reprocessed as a new run, and what became of the earlier runs."""
+    if not rep.supersedes:
+        return
+    runs = ", ".join(rep.supersedes)
+    if rep.replaced:
+        err.print(f"{rep.source} changed since run {runs}: reprocessed as run {rep.run_id}; "
+                  f"the earlier run's rows were deleted (--replace)", highlight=False)
+    else:
+        err.print(f"{rep.source} changed since run {runs}: reprocessed as new run {rep.run_id}, which "
+                  "supersedes it; both stay in the store (--replace deletes the earlier one)",
+                  highlight=False)
+
+
 def _print_summary(market, result: Path | None) -> None:
     rep = market.last_report
+    _print_superseded(rep)
     total = sum(rep.counts.values())
     t = Table(title=f"normalize {rep.source} → {market.db}", show_header=True)
     t.add_column("status")
@@ -280,19 +302,19 @@ def skills(
 @one_line_errors
 def cluster(
     db: Db = DEFAULT_DB,
-    min_cluster_size: Annotated[int | None, typer.Option(help="HDBSCAN min_cluster_size (default: saved, else 2)."
-                                                         )] = None,
-    dims: Annotated[int | None, typer.Option("--dims", help="PCA dimensions before HDBSCAN; 0: none "
-                                                            "(default: saved, else 64).")] = None,
-    lang: Annotated[str | None, typer.Option(help="Language of cluster names where a cluster has one.")] = None,
-    attach_outliers: Annotated[bool, typer.Option("--attach-outliers", help="Put outlier titles into their "
-                                                  "nearest cluster (flagged `attached`).")] = False,
-    refit: Annotated[bool, typer.Option("--refit", help="Fit again instead of assigning new titles to the saved "
-                                        "clusters.")] = False,
+    min_cluster_size: Annotated[
+        int | None, typer.Option(help="HDBSCAN min_cluster_size (default: saved, else 2).")] = None,
+    dims: Annotated[
+        int | None, typer.Option("--dims", help="PCA dimensions; 0: none (default: saved, else 64).")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of cluster names, where there is one.")] = None,
+    attach_outliers: Annotated[bool, typer.Option(
+        "--attach-outliers", help="Put outliers into their nearest cluster (flagged `attached`).")] = False,
+    refit: Annotated[bool, typer.Option(
+        "--refit", help="Fit again instead of assigning new titles to the saved clusters.")] = False,
     top: Annotated[int, typer.Option(help="Clusters shown with their titles per country.")] = 10,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
-    """Cluster the store's unique titles across languages and countries (PCA → HDBSCAN) and show the largest."""
+    """Cluster the store's unique titles across languages and countries (PCA → HDBSCAN); show the largest."""
     from jobmarket.api import Market
 
     with Market.open(db, model=None) as market:
@@ -301,9 +323,10 @@ def cluster(
         rep = market.last_cluster_report
         how = "fitted" if rep.fitted else f"{rep.n_new_titles:,} new titles assigned to the saved clusters"
         p = rep.params
-        out.print(f"{rep.n_clusters:,} clusters over {rep.n_titles:,} titles ({how}; dims {p['reduce_dims'] or '-'}, "
-                  f"min_cluster_size {p['min_cluster_size']}, min_samples {p['min_samples']}, {p['selection']})")
-        attached = f", {rep.attached_titles:,} attached to their nearest cluster" if rep.attached_titles else ""
+        out.print(f"{rep.n_clusters:,} clusters over {rep.n_titles:,} titles ({how}; dims "
+                  f"{p['reduce_dims'] or '-'}, min_cluster_size {p['min_cluster_size']}, "
+                  f"min_samples {p['min_samples']}, {p['selection']})")
+        attached = f", {rep.attached_titles:,} attached to the nearest cluster" if rep.attached_titles else ""
         out.print(f"outliers: {rep.outlier_titles:,} titles, {rep.outlier_share:.1%} of postings{attached}")
         out.print(f"clusters with postings from ≥2 countries: {rep.multi_country_clusters:,}")
         t = Table(title="largest clusters, with the title most used in each country")

@@ -71,14 +71,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("schema_cluster.sql"))
 
 
-def _load_titles(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str | None], np.ndarray, np.ndarray, str]:
+def _load_titles(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[list[str], list[str | None], np.ndarray, np.ndarray, str]:
     tbl = con.sql(sql_sections("cluster.sql")["titles_with_embeddings"]).to_arrow_table()
     if tbl.num_rows == 0:
         raise JobmarketError("the store has no title embeddings: run `jobmarket normalize` first")
     models = set(tbl.column("model_id").to_pylist())
     if len(models) > 1:
         raise JobmarketError(
-            f"the store's titles were embedded by {len(models)} models ({', '.join(sorted(map(str, models)))}): "
+            f"the store's titles were embedded by {len(models)} models "
+            f"({', '.join(sorted(map(str, models)))}): "
             "cluster needs one; normalize again with a single --model"
         )
     emb = tbl.column("embedding").combine_chunks()
@@ -86,22 +89,40 @@ def _load_titles(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str | 
     if len(dims) != 1:
         raise JobmarketError(f"title embeddings have mixed dimensions {sorted(dims)}: normalize again")
     matrix = np.asarray(emb.flatten(), dtype=np.float32).reshape(tbl.num_rows, dims.pop())
-    return (tbl.column("title_id").to_pylist(), tbl.column("language").to_pylist(), matrix,
-            np.asarray(tbl.column("n_postings").to_pylist(), dtype=np.float64), models.pop())
+    return (
+        tbl.column("title_id").to_pylist(),
+        tbl.column("language").to_pylist(),
+        matrix,
+        np.asarray(tbl.column("n_postings").to_pylist(), dtype=np.float64),
+        models.pop(),
+    )
 
 
 def _resolve(options: ClusterOptions, saved: dict | None) -> dict:
     """Parameters for this run; a change against the saved clustering needs an explicit refit."""
-    wanted = {"min_cluster_size": options.min_cluster_size, "min_samples": options.min_samples,
-              "reduce_dims": options.reduce_dims, "selection": options.selection}
-    defaults = {"min_cluster_size": DEFAULT_MIN_CLUSTER_SIZE, "min_samples": DEFAULT_MIN_SAMPLES,
-                "reduce_dims": DEFAULT_DIMS, "selection": DEFAULT_SELECTION}
+    wanted = {
+        "min_cluster_size": options.min_cluster_size,
+        "min_samples": options.min_samples,
+        "reduce_dims": options.reduce_dims,
+        "selection": options.selection,
+    }
+    defaults = {
+        "min_cluster_size": DEFAULT_MIN_CLUSTER_SIZE,
+        "min_samples": DEFAULT_MIN_SAMPLES,
+        "reduce_dims": DEFAULT_DIMS,
+        "selection": DEFAULT_SELECTION,
+    }
     if saved is not None and not options.refit:
-        changed = [f"{k}={v} (saved: {saved.get(k)})" for k, v in wanted.items()
-                   if v is not None and v != saved.get(k) and not (k == "reduce_dims" and not v and not saved[k])]
+        changed = [
+            f"{k}={v} (saved: {saved.get(k)})"
+            for k, v in wanted.items()
+            if v is not None and v != saved.get(k) and not (k == "reduce_dims" and not v and not saved[k])
+        ]
         if changed:
-            raise JobmarketError(f"the saved clustering used other settings ({'; '.join(changed)}): "
-                                 "pass --refit to fit again with the new ones")
+            raise JobmarketError(
+                f"the saved clustering used other settings ({'; '.join(changed)}): "
+                "pass --refit to fit again with the new ones"
+            )
         return {k: saved[k] for k in defaults}
     return {k: (defaults[k] if v is None else v) for k, v in wanted.items()}
 
@@ -114,14 +135,16 @@ def run_id_for(model_id: str, params: dict, ids: list[str]) -> str:
 
 
 def _members_table(fit: ClusterFit) -> pa.Table:
-    return pa.table({
-        "title_id": pa.array(fit.ids, pa.string()),
-        "cluster_id": pa.array(fit.cluster.astype(np.int32)),
-        "probability": pa.array(fit.probability.astype(np.float64)),
-        "centrality": pa.array(fit.centrality.astype(np.float64)),
-        "nearest_cluster_id": pa.array(fit.nearest.astype(np.int32)),
-        "nearest_similarity": pa.array(fit.nearest_similarity.astype(np.float64)),
-    })
+    return pa.table(
+        {
+            "title_id": pa.array(fit.ids, pa.string()),
+            "cluster_id": pa.array(fit.cluster.astype(np.int32)),
+            "probability": pa.array(fit.probability.astype(np.float64)),
+            "centrality": pa.array(fit.centrality.astype(np.float64)),
+            "nearest_cluster_id": pa.array(fit.nearest.astype(np.int32)),
+            "nearest_similarity": pa.array(fit.nearest_similarity.astype(np.float64)),
+        }
+    )
 
 
 def _write_members(con: duckdb.DuckDBPyConnection, fit: ClusterFit, source: str, run_id: str) -> None:
@@ -156,8 +179,10 @@ def run_clustering(
     if current and not options.refit:
         run_id, saved_model, saved_params, blob = current[0]
         if saved_model != model_id:
-            raise JobmarketError(f"the saved clustering was fitted on embeddings of {saved_model}, the titles now "
-                                 f"come from {model_id}: pass --refit")
+            raise JobmarketError(
+                f"the saved clustering was fitted on embeddings of {saved_model}, the titles now "
+                f"come from {model_id}: pass --refit"
+            )
         saved = json.loads(saved_params)
     params = _resolve(options, saved)
     fitted = saved is None
@@ -165,17 +190,31 @@ def run_clustering(
     con.execute("BEGIN TRANSACTION")
     try:
         if fitted:
-            tc = TitleClusterer(reducer, clusterer, reduce_dims=params["reduce_dims"] or None,
-                                min_cluster_size=params["min_cluster_size"], min_samples=params["min_samples"],
-                                selection=params["selection"])
+            tc = TitleClusterer(
+                reducer,
+                clusterer,
+                reduce_dims=params["reduce_dims"] or None,
+                min_cluster_size=params["min_cluster_size"],
+                min_samples=params["min_samples"],
+                selection=params["selection"],
+            )
             with steps(f"clustering {len(ids):,} titles"):
                 fit = tc.fit(ids, vectors, weights=weights, languages=langs)
             params = tc.params()
             run_id = run_id_for(model_id, params, fit.ids)
             con.execute(sections["retire_runs"])
             con.execute(sections["clear_members"])
-            con.execute(sections["insert_run"], [run_id, model_id, json.dumps(params, sort_keys=True),
-                                                 len(ids), fit.n_clusters, tc.to_bytes()])
+            con.execute(
+                sections["insert_run"],
+                [
+                    run_id,
+                    model_id,
+                    json.dumps(params, sort_keys=True),
+                    len(ids),
+                    fit.n_clusters,
+                    tc.to_bytes(),
+                ],
+            )
             _write_members(con, fit, "fit", run_id)
             new_ids = fit.ids
         else:
@@ -197,9 +236,23 @@ def run_clustering(
         raise
     o_titles, n_titles, o_posts, posts, attached = con.execute(sections["outlier_counts"]).fetchall()[0]
     n_clusters, multi = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE n_countries >= 2) FROM clusters").fetchall()[0]
-    return ClusterReport(run_id, fitted, params, model_id, n_titles, len(new_ids) if not fitted else 0,
-                         n_clusters, o_titles, int(o_posts), int(posts), attached, multi, steps.seconds)
+        "SELECT count(*), count(*) FILTER (WHERE n_countries >= 2) FROM clusters"
+    ).fetchall()[0]
+    return ClusterReport(
+        run_id,
+        fitted,
+        params,
+        model_id,
+        n_titles,
+        len(new_ids) if not fitted else 0,
+        n_clusters,
+        o_titles,
+        int(o_posts),
+        int(posts),
+        attached,
+        multi,
+        steps.seconds,
+    )
 
 
 def clusters_frame(con: duckdb.DuckDBPyConnection):
@@ -208,7 +261,10 @@ def clusters_frame(con: duckdb.DuckDBPyConnection):
 
 
 def titles_by_country(
-    con: duckdb.DuckDBPyConnection, cluster_id: int | None = None, occupation_uri: str | None = None, top: int = 3
+    con: duckdb.DuckDBPyConnection,
+    cluster_id: int | None = None,
+    occupation_uri: str | None = None,
+    top: int = 3,
 ):
     """The titles used for one cluster (or one ESCO occupation) in each country, with posting counts."""
     if (cluster_id is None) == (occupation_uri is None):

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from jobmarket import store
@@ -24,9 +27,15 @@ from jobmarket.errors import JobmarketError
 from jobmarket.label_index import LabelIndex, available_languages
 from jobmarket.matcher import Match, MatchConfig, Matcher
 from jobmarket.postings import read_postings
-from jobmarket.progress import progress_steps
+from jobmarket.progress import chunk_progress, progress_steps
 from jobmarket.sqlfiles import sql_sections
 from jobmarket.titles import clean_title, detect_language
+
+KILL_ENV = "JOBMARKET_TEST_KILL_AT"
+PAUSE_ENV = "JOBMARKET_TEST_PAUSE_AT"
+ENGINES = ("local", "ray")
+TITLE_CHUNK = 20_000  # unique titles per encode-and-match chunk: bounds Python's memory, not the file's size
+TITLE_MAP_COLUMNS = ("title_raw", "country", "title_clean", "seniority", "contract", "language", "title_id")
 
 
 @dataclass
@@ -59,6 +68,9 @@ class NormalizeReport:
     threshold: float | None
     index_langs: list[str]
     seconds: dict[str, float]
+    supersedes: list[str] = field(default_factory=list)  # earlier runs over the same path, file since changed
+    replaced: bool = False  # whether their rows were deleted in this run's transaction
+    engine: str = "local"
 
 
 def run_id_for(source_sha256: str, model_id: str, options: NormalizeOptions, esco: str) -> str:
@@ -77,12 +89,22 @@ def normalize_file(
     options: NormalizeOptions | None = None,
     *,
     progress: bool = True,
+    replace: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    ray_num_gpus: float = 0.0,
+    chunk_size: int = TITLE_CHUNK,
 ) -> NormalizeReport:
     """Normalize one postings file into the store; returns what happened, with counts.
 
     ``encoder`` may be a zero-argument callable returning one, so a bad file fails before a model loads.
+    Per-posting data stays in DuckDB; Python sees unique titles only, ``chunk_size`` at a time.
+    ``replace``: delete the rows of earlier runs over the same path whose file has since changed, in the
+    run's own transaction. ``engine``: ``local`` or ``ray`` (encode and match on a Ray cluster).
     """
     options = options or NormalizeOptions()
+    if engine not in ENGINES:
+        raise JobmarketError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     path = Path(path)
     steps = progress_steps(progress)
     with steps("reading postings"):
@@ -92,6 +114,7 @@ def normalize_file(
             lang_col=options.lang_col, date_col=options.date_col,
             delimiter=options.delimiter, encoding=options.encoding,
         )
+    checkpoint("read")
     if not hasattr(encoder, "encode_titles"):
         encoder = encoder()
     _check_model(con, encoder)
@@ -99,28 +122,53 @@ def normalize_file(
     if not esco:
         raise JobmarketError("the store has no ESCO data: run `jobmarket esco import PATH` first")
     run_id = run_id_for(read.source_sha256, encoder.model_id, options, esco)
+    sections = sql_sections("normalize.sql")
 
     with steps("cleaning titles and detecting languages"):
-        title_map = _title_map(con, options)
-    uniq = title_map.drop_duplicates("title_id").dropna(subset=["title_id"])
-    langs = _index_languages(con, options, uniq["language"].tolist())
+        _build_title_map(con, options, chunk_size, progress)
+    con.execute(sections["create_unique_titles"])
+    checkpoint("titles")
+    n_unique = con.execute(sections["unique_titles_count"]).fetchall()[0][0]
+    seen_langs = [lang for (lang,) in con.execute(sections["unique_title_languages"]).fetchall()]
+    langs = _index_languages(con, options, seen_langs)
     with steps(f"indexing ESCO labels ({', '.join(langs)})"):
         index = LabelIndex.from_store(con, langs)
         matcher = Matcher(index, encoder, options.match)
-    with steps(f"matching {len(uniq):,} unique titles"):
-        vectors = encoder.encode_titles(uniq["title_clean"].tolist())
-        matches = matcher.match(uniq["title_clean"].tolist(), uniq["language"].tolist(), vectors)
+    for name in ("create_match_rows", "match_views", "candidate_view", "titles_view"):
+        con.execute(sections[name])
+    with steps(f"matching {n_unique:,} unique titles ({engine})"):
+        if engine == "ray":
+            from jobmarket import ray_engine
+
+            ray_engine.match_titles(con, encoder, index, options.match, address=ray_address,
+                                    num_gpus=ray_num_gpus, chunk_size=chunk_size, progress=progress)
+        else:
+            _match_local(con, encoder, matcher, n_unique, chunk_size, progress)
+    supersedes = [r for (r,) in con.execute(
+        sections["superseded_runs"], [str(path), str(path.resolve()), run_id, read.source_sha256]).fetchall()]
 
     with steps("writing the store"):
         params = {"options": asdict(options), "threshold": matcher.threshold, "index_langs": langs}
-        _write_run(con, run_id, str(path), read, encoder, params, title_map, uniq, vectors, matches, options)
-    counts = dict(con.execute(sql_sections("normalize.sql")["run_counts"], [run_id]).fetchall())
-    methods = dict(con.execute(sql_sections("normalize.sql")["method_counts"], [run_id]).fetchall())
+        _write_run(con, run_id, str(path), read, encoder, params, options,
+                   replaced=supersedes if replace else [])
+    counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
+    methods = dict(con.execute(sections["method_counts"], [run_id]).fetchall())
     return NormalizeReport(
         run_id=run_id, source=str(path), n_rows=read.n_rows, counts=counts, methods=methods,
-        n_unique_titles=len(uniq), model=encoder.name, threshold=matcher.threshold, index_langs=langs,
-        seconds=steps.seconds,
+        n_unique_titles=n_unique, model=encoder.name, threshold=matcher.threshold, index_langs=langs,
+        seconds=steps.seconds, supersedes=supersedes, replaced=bool(replace and supersedes), engine=engine,
     )
+
+
+def checkpoint(step: str) -> None:
+    """A named step boundary. Tests of crash safety set JOBMARKET_TEST_KILL_AT=<step> to SIGKILL the run
+    here, or JOBMARKET_TEST_PAUSE_AT=<step> to hold it (JOBMARKET_TEST_PAUSE_S seconds) while a reader
+    tries the store; otherwise this does nothing."""
+    if os.environ.get(KILL_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(PAUSE_ENV) == step:
+        print(f"jobmarket: paused at {step}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get("JOBMARKET_TEST_PAUSE_S", "30")))
 
 
 def _check_model(con: duckdb.DuckDBPyConnection, encoder) -> None:
@@ -136,26 +184,86 @@ def _check_model(con: duckdb.DuckDBPyConnection, encoder) -> None:
         )
 
 
-def _title_map(con: duckdb.DuckDBPyConnection, options: NormalizeOptions) -> pd.DataFrame:
-    """Clean each distinct (raw title, country) once and give it a language and a title_id."""
-    rows = con.execute(sql_sections("normalize.sql")["unique_raw_titles"]).fetchall()
-    out = []
-    for raw, country, lang_col, description, _n in rows:
+def _build_title_map(con: duckdb.DuckDBPyConnection, options: NormalizeOptions, chunk_size: int,
+                     progress: bool) -> None:
+    """Clean each distinct (raw title, country) once, in chunks, into the TEMP table ``_title_map``.
+
+    The distinct pairs are numbered in DuckDB and fetched ``chunk_size`` at a time, so Python holds one
+    chunk, never the file's titles.
+    """
+    sections = sql_sections("normalize.sql")
+    con.execute(sections["create_raw_titles"])
+    con.execute(sections["create_title_map"])
+    total = con.execute(sections["raw_titles_count"]).fetchall()[0][0]
+    with chunk_progress(progress, "cleaning titles", total) as advance:
+        for lo in range(0, total, chunk_size):
+            rows = con.execute(sections["raw_titles_chunk"], [lo, lo + chunk_size]).fetchall()
+            con.from_arrow(_clean_chunk(rows, options)).insert_into("_title_map")
+            advance(len(rows))
+
+
+def _clean_chunk(rows: list[tuple], options: NormalizeOptions) -> pa.Table:
+    cols: dict[str, list] = {c: [] for c in TITLE_MAP_COLUMNS}
+    for raw, country, lang_col, description in rows:
         cleaned = clean_title(raw)
         language = options.lang or lang_col or _detect(cleaned.title, description, country)
         has_text = any(ch.isalnum() for ch in cleaned.title)
-        out.append({
-            "title_raw": raw, "country": country, "title_clean": cleaned.title if has_text else None,
-            "seniority": cleaned.seniority, "contract": cleaned.contract, "language": language,
-            "title_id": title_id(language, cleaned.title) if has_text else None,
-        })
-    columns = ["title_raw", "country", "title_clean", "seniority", "contract", "language", "title_id"]
-    return pd.DataFrame(out, columns=columns)
+        for key, value in (("title_raw", raw), ("country", country),
+                           ("title_clean", cleaned.title if has_text else None),
+                           ("seniority", cleaned.seniority), ("contract", cleaned.contract),
+                           ("language", language),
+                           ("title_id", title_id(language, cleaned.title) if has_text else None)):
+            cols[key].append(value)
+    return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
+
+
+def _match_local(con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher, n_unique: int, chunk_size: int,
+                 progress: bool) -> None:
+    """Encode and match the unique titles ``chunk_size`` at a time into the TEMP table ``_match_rows``."""
+    query = sql_sections("normalize.sql")["unique_titles_chunk"]
+    with chunk_progress(progress, "encoding and matching", n_unique) as advance:
+        for lo in range(0, n_unique, chunk_size):
+            rows = con.execute(query, [lo, lo + chunk_size]).fetchall()
+            ids, texts, langs = (list(c) for c in zip(*rows, strict=True))
+            vectors = encoder.encode_titles(texts)
+            matches = matcher.match(texts, langs, vectors)
+            con.from_arrow(match_rows(ids, texts, langs, vectors, matches)).insert_into("_match_rows")
+            advance(len(rows))
+            checkpoint("match")
+
+
+def match_rows(ids: Sequence[str], texts: Sequence[str], langs: Sequence[str | None], vectors: np.ndarray,
+               matches: Sequence[Match]) -> pa.Table:
+    """One chunk of matched unique titles in the schema of ``_match_rows`` (both engines write this)."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1] if vectors.ndim == 2 else 0
+
+    def lists(values: list[list], typ: pa.DataType) -> pa.Array:
+        offsets = np.cumsum([0] + [len(v) for v in values], dtype=np.int32)
+        return pa.ListArray.from_arrays(pa.array(offsets), pa.array([x for v in values for x in v], typ))
+
+    return pa.table({
+        "title_id": pa.array(list(ids), pa.string()),
+        "title_clean": pa.array(list(texts), pa.string()),
+        "language": pa.array(list(langs), pa.string()),
+        "occupation_uri": pa.array([m.occupation_uri for m in matches], pa.string()),
+        "score": pa.array([m.score for m in matches], pa.float64()),
+        "margin": pa.array([m.margin for m in matches], pa.float64()),
+        "method": pa.array([m.method for m in matches], pa.string()),
+        "status": pa.array([m.status for m in matches], pa.string()),
+        "reason": pa.array([m.reason for m in matches], pa.string()),
+        "cand_uris": lists([[u for u, _ in m.candidates] for m in matches], pa.string()),
+        "cand_scores": lists([[float(s) for _, s in m.candidates] for m in matches], pa.float64()),
+        "embedding": pa.ListArray.from_arrays(
+            pa.array(np.arange(0, len(vectors) * dim + 1, dim or 1, dtype=np.int32)[: len(vectors) + 1]),
+            pa.array(vectors.ravel())),
+    })
 
 
 def _detect(title: str, description: str | None, country: str | None) -> str | None:
     # The country narrows the choice; English is always possible in international postings.
-    candidates = list(dict.fromkeys([*country_languages(country), "en"])) if country_languages(country) else None
+    known = country_languages(country)
+    candidates = list(dict.fromkeys([*known, "en"])) if known else None
     text = f"{title}. {description or ''}".strip()
     return detect_language(text, candidates)
 
@@ -173,36 +281,17 @@ def _index_languages(con: duckdb.DuckDBPyConnection, options: NormalizeOptions, 
     return sorted(lang for lang in wanted if lang in have) or sorted(have)
 
 
-def _write_run(con, run_id, source, read, encoder, params, title_map, uniq, vectors, matches: list[Match], options):
+def _write_run(con, run_id, source, read, encoder, params, options, replaced: Sequence[str] = ()) -> None:
+    """Every row of the run in one transaction: a reader sees the run whole or not at all."""
     sections = sql_sections("normalize.sql")
     info = con.execute(sql_sections("matching.sql")["occupation_info"], [options.label_lang]).fetch_df()
-    match_df = pd.DataFrame({
-        "title_id": uniq["title_id"].tolist(),
-        "occupation_uri": [m.occupation_uri for m in matches],
-        "score": [m.score for m in matches], "margin": [m.margin for m in matches],
-        "method": [m.method for m in matches], "status": [m.status for m in matches],
-        "reason": [m.reason for m in matches],
-    })
-    cand_df = pd.DataFrame(
-        [(tid, r + 1, uri, s) for tid, m in zip(uniq["title_id"], matches, strict=True)
-         for r, (uri, s) in enumerate(m.candidates)],
-        columns=["title_id", "rank", "occupation_uri", "score"],
-    )
-    dim = vectors.shape[1] if len(vectors) else encoder.dim
-    titles_tbl = pa.table({
-        "title_id": uniq["title_id"].tolist(), "title_clean": uniq["title_clean"].tolist(),
-        "language": uniq["language"].tolist(),
-        "embedding": pa.ListArray.from_arrays(
-            pa.array(np.arange(0, len(vectors) * dim + 1, dim, dtype=np.int32)),
-            pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())),
-    })
-    temp = {"_title_map": title_map, "_matches": match_df, "_candidates": cand_df,
-            "_occupation_info": info, "_titles": titles_tbl}
-    for name, frame in temp.items():
-        con.register(name, frame)
+    dim = store.get_meta(con, "model_dim") or encoder.dim
+    con.register("_occupation_info", info)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
+            for old in replaced:
+                store.delete_run(con, old)
             store.start_run(con, run_id, "normalize", source_file=source, source_sha256=read.source_sha256,
                             model_id=encoder.model_id, model_dim=int(dim), params=params)
             con.execute(sections["insert_postings"], [run_id, run_id])
@@ -211,13 +300,14 @@ def _write_run(con, run_id, source, read, encoder, params, title_map, uniq, vect
             con.execute(sections["upsert_titles"], [encoder.model_id])
             counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
             store.finish_run(con, run_id, counts)
+            checkpoint("write")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     finally:
-        for name in temp:
-            con.unregister(name)
+        con.unregister("_occupation_info")
+    checkpoint("commit")
 
 
 def export_results(con: duckdb.DuckDBPyConnection, run_id: str, out: str | Path) -> Path:

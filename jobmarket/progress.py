@@ -28,3 +28,17 @@ class progress_steps:  # noqa: N801 - used like a function: `steps = progress_st
         else:
             yield
         self.seconds[name.split(" (")[0]] = round(time.perf_counter() - t0, 2)
+
+
+@contextmanager
+def chunk_progress(enabled: bool, name: str, total: int) -> Iterator:
+    """A rich progress bar over ``total`` items processed in chunks; yields ``advance(n)``."""
+    if not enabled or total <= 0:
+        yield lambda n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(f"[bold]{name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(name, total=total)
+        yield lambda n: bar.advance(task, n)

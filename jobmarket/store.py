@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def connect(
     path = str(path)
     if read_only and path != ":memory:" and not Path(path).exists():
         raise JobmarketError(f"store {path} does not exist: run `jobmarket normalize` first")
-    deadline = time.monotonic() + (retry_s if retry_s is not None else (10.0 if read_only else 0.0))
+    if retry_s is None:  # JOBMARKET_BUSY_WAIT_S: how long readers wait for a writer (default 10 s)
+        retry_s = float(os.environ.get("JOBMARKET_BUSY_WAIT_S", "10")) if read_only else 0.0
+    deadline = time.monotonic() + retry_s
     delay = 0.05
     while True:
         try:
@@ -113,6 +116,14 @@ def start_run(
     )
 
 
+def delete_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Delete a run and its rows (inside the caller's transaction, as ``--replace`` does)."""
+    sections = sql_sections("store.sql")
+    for table in (*RUN_TABLES, "posting_skills"):  # fixed names, never user text
+        con.execute(sections["delete_run"].format(table=table), [run_id])
+    con.execute(sections["run_delete"], [run_id])
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict) -> None:
     con.execute(sql_sections("store.sql")["run_finish"], [json.dumps(counts), run_id])
 
@@ -129,7 +140,8 @@ class DuckEmbeddingStore:
         cur = self.con.cursor()
         cur.register("_cache_query", pa.table({"text": pa.array(list(texts), pa.string())}))
         try:
-            tbl = cur.sql(sql_sections("store.sql")["cache_lookup"], params=[model_id, route]).to_arrow_table()
+            query = sql_sections("store.sql")["cache_lookup"]
+            tbl = cur.sql(query, params=[model_id, route]).to_arrow_table()
         finally:
             cur.unregister("_cache_query")
             cur.close()

@@ -68,7 +68,7 @@ ranked AS (
     SELECT country, occupation_uri, count(*) AS n,
            row_number() OVER (PARTITION BY country ORDER BY count(*) DESC, occupation_uri) AS rank
     FROM f WHERE country IN (SELECT country FROM big)
-    GROUP BY ALL
+    GROUP BY country, occupation_uri
 )
 SELECT r.country, r.occupation_uri, coalesce(l.label, r.occupation_uri) AS occupation, r.n, r.rank
 FROM ranked r LEFT JOIN esco_preferred_labels l ON l.concept_uri = r.occupation_uri
@@ -127,7 +127,7 @@ SELECT cluster_id, name, occupation_uri, occupation_label, size, n_titles, n_cou
 FROM clusters ORDER BY size DESC, cluster_id LIMIT $limit;
 
 -- name: projection_sample
--- At most $n unique titles with embeddings (a seeded sample), each with the country most of its
+-- At most $n unique titles with embeddings (a fixed pseudo-random sample: ordered by hash), each with the country most of its
 -- postings come from and its cluster. The vectors are projected to 2-D in Python (PCA).
 WITH t AS (
     SELECT title_id, title_clean, language, n_postings, embedding

@@ -1,16 +1,79 @@
--- Statements of a normalize run (jobmarket/normalize.py). Temp tables come from the run itself:
--- raw_postings (the reader), _title_map (raw title → clean title, language, title_id),
--- _matches (title_id → match), _candidates (title_id → ranked alternatives).
+-- Statements of a normalize run (jobmarket/normalize.py). TEMP tables come from the run itself:
+-- raw_postings (the reader), _raw_titles (distinct raw title and country, numbered), _title_map (raw
+-- title → clean title, language, title_id), _match_rows (one row per unique title: its match, top-k
+-- candidates and embedding; written in chunks by the local engine, or read from the Ray engine's
+-- Parquet shards). The views _matches, _candidates and _titles present _match_rows to the inserts.
 
--- name: unique_raw_titles
--- One row per raw title and country: the unit of cleaning and language detection.
-SELECT title_raw, country,
-       any_value(language) AS language,
-       any_value(substr(description, 1, 300)) AS description,
-       count(*) AS n
-FROM raw_postings
-WHERE status = 'ok'
-GROUP BY title_raw, country;
+-- name: create_raw_titles
+-- One row per raw title and country: the unit of cleaning and language detection, numbered so Python
+-- can fetch them a chunk at a time.
+CREATE OR REPLACE TEMP TABLE _raw_titles AS
+SELECT row_number() OVER (ORDER BY title_raw, country) AS k, *
+FROM (
+    SELECT title_raw, country,
+           any_value(language) AS language,
+           any_value(substr(description, 1, 300)) AS description
+    FROM raw_postings
+    WHERE status = 'ok'
+    GROUP BY title_raw, country
+);
+
+-- name: raw_titles_count
+SELECT count(*) FROM _raw_titles;
+
+-- name: raw_titles_chunk
+SELECT title_raw, country, language, description FROM _raw_titles WHERE k > ? AND k <= ? ORDER BY k;
+
+-- name: create_title_map
+CREATE OR REPLACE TEMP TABLE _title_map (
+    title_raw VARCHAR, country VARCHAR, title_clean VARCHAR, seniority VARCHAR, contract VARCHAR,
+    language VARCHAR, title_id VARCHAR
+);
+
+-- name: create_unique_titles
+-- One row per unique clean title (title_id is a hash of language and clean title), numbered.
+CREATE OR REPLACE TEMP TABLE _unique_titles AS
+SELECT row_number() OVER (ORDER BY title_id) AS k, title_id, title_clean, language
+FROM (SELECT title_id, any_value(title_clean) AS title_clean, any_value(language) AS language
+      FROM _title_map WHERE title_id IS NOT NULL GROUP BY title_id);
+
+-- name: unique_titles_count
+SELECT count(*) FROM _unique_titles;
+
+-- name: unique_title_languages
+SELECT DISTINCT language FROM _unique_titles WHERE language IS NOT NULL ORDER BY language;
+
+-- name: unique_titles_chunk
+SELECT title_id, title_clean, language FROM _unique_titles WHERE k > ? AND k <= ? ORDER BY k;
+
+-- name: create_match_rows
+-- The matcher's output per unique title; both engines write exactly these columns.
+CREATE OR REPLACE TEMP TABLE _match_rows (
+    title_id VARCHAR, title_clean VARCHAR, language VARCHAR, occupation_uri VARCHAR,
+    score DOUBLE, margin DOUBLE, method VARCHAR, status VARCHAR, reason VARCHAR,
+    cand_uris VARCHAR[], cand_scores DOUBLE[], embedding FLOAT[]
+);
+
+-- name: match_views
+CREATE OR REPLACE TEMP VIEW _matches AS
+SELECT title_id, occupation_uri, score, margin, method, status, reason FROM _match_rows;
+
+-- name: candidate_view
+CREATE OR REPLACE TEMP VIEW _candidates AS
+SELECT title_id, unnest(range(1, len(cand_uris) + 1)) AS rank,
+       unnest(cand_uris) AS occupation_uri, unnest(cand_scores) AS score
+FROM _match_rows;
+
+-- name: titles_view
+CREATE OR REPLACE TEMP VIEW _titles AS
+SELECT title_id, title_clean, language, embedding FROM _match_rows;
+
+-- name: superseded_runs
+-- Earlier finished normalize runs over the same path (as given or resolved) whose file has changed.
+SELECT run_id FROM runs
+WHERE command = 'normalize' AND source_file IN (?, ?) AND run_id <> ?
+  AND source_sha256 IS DISTINCT FROM ? AND status = 'finished'
+ORDER BY started;
 
 -- name: insert_postings
 INSERT INTO postings

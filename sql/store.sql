@@ -33,3 +33,6 @@ INSERT OR REPLACE INTO store_meta VALUES (?, ?);
 -- name: esco_versions
 SELECT coalesce(string_agg(DISTINCT version || ':' || coalesce(lang, '-'), ',' ORDER BY version || ':' || coalesce(lang, '-')), '')
 FROM esco_sources;
+
+-- name: run_delete
+DELETE FROM runs WHERE run_id = ?;

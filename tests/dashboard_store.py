@@ -47,8 +47,8 @@ def build_dashboard_store(folder: Path, esco: Path, model: Path, eures: Path, n_
     return db
 
 
-@pytest.fixture(scope="session")
-def dashboard_store(tmp_path_factory, esco_subset, tiny_model) -> Path:
+@pytest.fixture(scope="session", name="dashboard_store")
+def dashboard_store_fixture(tmp_path_factory, esco_subset, tiny_model) -> Path:
     from tests.conftest import EURES, need_shared
 
     need_shared(EURES)

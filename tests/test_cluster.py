@@ -1,4 +1,4 @@
-"""Title clusters: determinism, outliers, incremental assignment, the store tables and the cross-country view."""
+"""Title clusters: determinism, outliers, incremental assignment, store tables, the cross-country view."""
 
 from __future__ import annotations
 
@@ -35,8 +35,15 @@ def structured(seed: int = 0, per_lang: int = 4, dim: int = 24, lang_shift: floa
             for v in range(per_lang):
                 vec = centres[t] + shifts[li] + rng.normal(scale=0.08, size=dim)
                 title = names[li] if v == 0 else f"{names[li]} {v}"
-                rows.append({"title_id": f"{topic}-{lang}-{v}", "title": title, "topic": topic, "lang": lang,
-                             "vec": vec / np.linalg.norm(vec)})
+                rows.append(
+                    {
+                        "title_id": f"{topic}-{lang}-{v}",
+                        "title": title,
+                        "topic": topic,
+                        "lang": lang,
+                        "vec": vec / np.linalg.norm(vec),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -80,9 +87,11 @@ def test_language_centering_is_what_joins_languages():
     df = structured(seed=1, lang_shift=2.5)
     _, centred, _ = fit_frame(df)
     _, raw, _ = fit_frame(df, center_languages=False)
+
     def n_topic_lang_mixes(labels):
         d = df.assign(c=df.title_id.map(labels))
         return d[d.c >= 0].groupby("c")["lang"].nunique().max()
+
     assert n_topic_lang_mixes(centred) == 3
     assert n_topic_lang_mixes(raw) == 1
 
@@ -90,7 +99,9 @@ def test_language_centering_is_what_joins_languages():
 def test_outliers_and_nearest_cluster():
     # The fine defaults (leaf, min_cluster_size 2) leave a few titles of this seed as outliers.
     df = structured(seed=2)
-    fit = TitleClusterer(reduce_dims=8).fit(df.title_id.tolist(), np.stack(df.vec), languages=df.lang.tolist())
+    fit = TitleClusterer(reduce_dims=8).fit(
+        df.title_id.tolist(), np.stack(df.vec), languages=df.lang.tolist()
+    )
     out = fit.cluster < 0
     assert 0 < out.sum() < len(df) // 4
     assert (fit.probability[out] == 0).all() and (fit.probability[~out] > 0).all()
@@ -98,7 +109,10 @@ def test_outliers_and_nearest_cluster():
     assert (fit.nearest[~out] == fit.cluster[~out]).mean() > 0.9
     # Each outlier's nearest cluster is one of its own topic.
     topic = dict(zip(df.title_id, df.topic, strict=True))
-    members = {c: {topic[i] for i, k in zip(fit.ids, fit.cluster, strict=True) if k == c} for c in range(fit.n_clusters)}
+    members = {
+        c: {topic[i] for i, k in zip(fit.ids, fit.cluster, strict=True) if k == c}
+        for c in range(fit.n_clusters)
+    }
     assert all(topic[i] in members[n] for i, n, o in zip(fit.ids, fit.nearest, out, strict=True) if o)
 
 
@@ -124,31 +138,59 @@ def test_too_few_titles_are_all_outliers():
 # ---------------------------------------------------------------- the store
 def _emb(vectors: np.ndarray) -> pa.Array:
     v = np.ascontiguousarray(vectors, dtype=np.float32)
-    return pa.ListArray.from_arrays(pa.array(np.arange(0, v.size + 1, v.shape[1], dtype=np.int32)), pa.array(v.ravel()))
+    return pa.ListArray.from_arrays(
+        pa.array(np.arange(0, v.size + 1, v.shape[1], dtype=np.int32)), pa.array(v.ravel())
+    )
 
 
 def _add(con, df: pd.DataFrame, postings_per_title: int = 2, run_id: str = "r1") -> None:
     """Hand-made rows: each title has postings in its language's country; the first variant gets 3 more."""
-    con.register("_t", pa.table({
-        "title_id": df.title_id.tolist(), "title_clean": df.title.tolist(), "language": df.lang.tolist(),
-        "n": [postings_per_title + (3 if t.endswith("-0") else 0) for t in df.title_id],
-        "embedding": _emb(np.stack(df.vec)),
-    }))
-    con.execute("INSERT INTO titles SELECT title_id, title_clean, language, n, 'synthetic', embedding FROM _t")
+    con.register(
+        "_t",
+        pa.table(
+            {
+                "title_id": df.title_id.tolist(),
+                "title_clean": df.title.tolist(),
+                "language": df.lang.tolist(),
+                "n": [postings_per_title + (3 if t.endswith("-0") else 0) for t in df.title_id],
+                "embedding": _emb(np.stack(df.vec)),
+            }
+        ),
+    )
+    con.execute(
+        "INSERT INTO titles SELECT title_id, title_clean, language, n, 'synthetic', embedding FROM _t"
+    )
     rows = []
     for r in df.itertuples():
         n = postings_per_title + (3 if r.title_id.endswith("-0") else 0)
         for k in range(n):
-            rows.append((f"{run_id}:{r.title_id}:{k}", run_id, r.title, COUNTRY[r.lang], r.lang, r.title_id,
-                         f"http://esco/{r.topic}"))
-    p = pd.DataFrame(rows, columns=["posting_id", "run_id", "title", "country", "language", "title_id", "occ"])
+            rows.append(
+                (
+                    f"{run_id}:{r.title_id}:{k}",
+                    run_id,
+                    r.title,
+                    COUNTRY[r.lang],
+                    r.lang,
+                    r.title_id,
+                    f"http://esco/{r.topic}",
+                )
+            )
+    p = pd.DataFrame(
+        rows, columns=["posting_id", "run_id", "title", "country", "language", "title_id", "occ"]
+    )
     con.register("_p", p)
-    con.execute("INSERT INTO postings (posting_id, run_id, source_row, title_raw, title_clean, country, language, "
-                "title_id) SELECT posting_id, run_id, 0, title, title, country, language, title_id FROM _p")
-    con.execute("INSERT INTO assignments (posting_id, run_id, occupation_uri, label, status) "
-                "SELECT posting_id, run_id, occ, replace(occ, 'http://esco/', ''), 'matched' FROM _p")
-    con.execute("INSERT INTO esco_labels SELECT DISTINCT occ, 'occupation', 'en', replace(occ, 'http://esco/', ''), "
-                "'preferred', 'test' FROM _p")
+    con.execute(
+        "INSERT INTO postings (posting_id, run_id, source_row, title_raw, title_clean, country, language, "
+        "title_id) SELECT posting_id, run_id, 0, title, title, country, language, title_id FROM _p"
+    )
+    con.execute(
+        "INSERT INTO assignments (posting_id, run_id, occupation_uri, label, status) "
+        "SELECT posting_id, run_id, occ, replace(occ, 'http://esco/', ''), 'matched' FROM _p"
+    )
+    con.execute(
+        "INSERT INTO esco_labels SELECT DISTINCT occ, 'occupation', 'en', replace(occ, 'http://esco/', ''), "
+        "'preferred', 'test' FROM _p"
+    )
     con.unregister("_t")
     con.unregister("_p")
 
@@ -180,11 +222,18 @@ def test_store_clusters_and_cross_country_view(con):
 
     view = titles_by_country(con, cluster_id=int(sw.cluster_id), top=1)
     assert dict(zip(view.country, view.title, strict=True)) == {
-        "DE": "Softwareentwickler", "ES": "desarrollador de software", "PL": "programista"}
+        "DE": "Softwareentwickler",
+        "ES": "desarrollador de software",
+        "PL": "programista",
+    }
     assert view.n_postings.tolist() == [5, 5, 5]
     assert np.allclose(view.share_in_country, 5 / 11)
     occ = titles_by_country(con, occupation_uri="http://esco/driver", top=10)
-    assert len(occ) == 12 and occ.groupby("country").n_postings.sum().to_dict() == {"DE": 11, "ES": 11, "PL": 11}
+    assert len(occ) == 12 and occ.groupby("country").n_postings.sum().to_dict() == {
+        "DE": 11,
+        "ES": 11,
+        "PL": 11,
+    }
 
 
 def test_store_incremental_then_refit(con):
@@ -207,16 +256,21 @@ def test_store_incremental_then_refit(con):
     third = run_clustering(con, ClusterOptions(min_cluster_size=7, refit=True))
     assert third.fitted and third.params["min_cluster_size"] == 7
     assert con.execute("SELECT count(*) FROM cluster_runs WHERE model IS NOT NULL").fetchall()[0][0] == 1
-    assert json.loads(con.execute("SELECT params FROM cluster_runs WHERE current").fetchall()[0][0])[
-        "min_cluster_size"] == 7
+    assert (
+        json.loads(con.execute("SELECT params FROM cluster_runs WHERE current").fetchall()[0][0])[
+            "min_cluster_size"
+        ]
+        == 7
+    )
 
 
 def test_store_outliers_attached_only_on_request(con):
     _add(con, structured(seed=2))
     rep = run_clustering(con, ClusterOptions(reduce_dims=8))  # the defaults otherwise: a few outliers
     assert rep.outlier_titles > 0 and rep.attached_titles == 0
-    n_out = con.execute("SELECT sum(t.n_postings) FROM cluster_members m JOIN titles t USING (title_id) "
-                        "WHERE m.outlier").fetchall()[0][0]
+    n_out = con.execute(
+        "SELECT sum(t.n_postings) FROM cluster_members m JOIN titles t USING (title_id) WHERE m.outlier"
+    ).fetchall()[0][0]
     assert rep.outlier_share == pytest.approx(n_out / rep.postings)
     q = "SELECT cluster_id, outlier, attached, nearest_cluster_id FROM cluster_members WHERE outlier"
     assert all(c is None and not a and n is not None for c, _, a, n in con.execute(q).fetchall())
@@ -226,7 +280,9 @@ def test_store_outliers_attached_only_on_request(con):
     assert not rep.fitted and rep.attached_titles == rep.outlier_titles
     assert all(c == n and a for c, _, a, n in con.execute(q).fetchall())
     assert con.execute("SELECT sum(n_attached), sum(size) FROM clusters").fetchall()[0] == (
-        rep.outlier_titles, rep.postings)
+        rep.outlier_titles,
+        rep.postings,
+    )
     run_clustering(con, ClusterOptions())  # not asked again: detached again
     assert all(c is None and not a for c, _, a, _ in con.execute(q).fetchall())
 
@@ -246,12 +302,16 @@ def test_esco_labels_of_one_occupation_share_a_cluster(esco_subset):
 
     if not offline.is_installed():
         pytest.skip("offline model not installed: run `jobmarket model install-offline`")
-    frames = [pd.read_csv(p, dtype=str, keep_default_na=False).assign(lang=p.stem.split("_")[-1])
-              for p in sorted(esco_subset.rglob("occupations_*.csv"))]
+    frames = [
+        pd.read_csv(p, dtype=str, keep_default_na=False).assign(lang=p.stem.split("_")[-1])
+        for p in sorted(esco_subset.rglob("occupations_*.csv"))
+    ]
     d = pd.concat(frames, ignore_index=True)[["conceptUri", "preferredLabel", "lang"]]
     d = d[d.groupby("conceptUri").lang.transform("nunique") == 3].reset_index(drop=True)
     assert d.lang.nunique() == 3 and len(d) >= 45
-    vecs = Encoder(str(offline.offline_model_path())).encode_titles([clean_title(t).title for t in d.preferredLabel])
+    vecs = Encoder(str(offline.offline_model_path())).encode_titles(
+        [clean_title(t).title for t in d.preferredLabel]
+    )
     ids = [f"{i:03d}" for i in range(len(d))]
     fit = TitleClusterer().fit(ids, vecs, languages=d.lang.tolist())
     d["c"] = pd.Series(fit.cluster, index=fit.ids)[ids].to_numpy()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import altair as alt
 import data
+import filters
 import streamlit as st
 
 STATUS_COLORS = alt.Scale(domain=["matched", "abstained", "rejected"],
                           range=["#2e7d32", "#f9a825", "#c62828"])
 SMALL_MULTIPLES = 6  # countries shown side by side
 
-db, f = st.session_state["db"], st.session_state["filters"]
+db, _, f = filters.page()
 st.title("Overview")
 
 with data.guard():

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import altair as alt
 import data
+import filters
 import streamlit as st
-from filters import from_url, to_url
 
-db, model, f = st.session_state["db"], st.session_state["model"], st.session_state["filters"]
+db, model, f = filters.page(("q",))
 st.title("Search")
 st.caption("Type a job title or a skill in any language: the store's model finds the nearest ESCO "
            "occupations, the titles postings used, and ESCO skills.")
 
-from_url("s_text", "q", str, "")
+filters.from_url("s_text", "q", str, "")
 c1, c2 = st.columns([4, 1])
 text = c1.text_input("Job title or skill", key="s_text", placeholder="e.g. Krankenpfleger, programista, "
                      "soudeur, manage budgets")
 k = c2.number_input("Results", min_value=3, max_value=50, value=10, step=1, key="s_k")
-to_url("q", text.strip() or None)
+filters.remember("s_text")
+filters.to_url("q", text.strip() or None)
 if not text.strip():
     st.stop()
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import altair as alt
 import data
+import filters
 import pandas as pd
 import streamlit as st
-from filters import from_url, to_url
 
 ALL = "(all countries)"
 SUPPLY_KINDS = {"esco": "ESCO essential skills", "country": "Another country's postings",
                 "csv": "Skills of a programme (CSV upload)"}
 CHART_ROWS = 25
 
-db, model, f = st.session_state["db"], st.session_state["model"], st.session_state["filters"]
+db, model, f = filters.page(("occ", "demand", "supply"))
 st.title("Skill gap")
 st.caption("Demand: the share of an occupation's postings that ask for each ESCO skill. Supply: what a "
            "workforce or a programme covers. Gap = demand − supply, largest first.")
@@ -25,8 +25,7 @@ with data.guard():
         st.stop()
 
     # ---- occupation: by ESCO label search, or by a cross-country cluster
-    if "sg_occ" not in st.session_state and st.query_params.get("occ"):
-        st.session_state.sg_occ = st.query_params["occ"]
+    filters.from_url("sg_occ", "occ", str, None)
     has_clusters = data.has_table(db, "clusters") and len(data.q(db, "clusters", limit=1)) > 0
     how = st.radio("Choose the occupation by", ["ESCO label", "Title cluster"], horizontal=True, key="sg_how",
                    disabled=not has_clusters, help=None if has_clusters else "Run `jobmarket cluster` first.")
@@ -64,7 +63,8 @@ with data.guard():
         c2.selectbox("Occupation", list(labels), key="sg_occ", index=None, placeholder="Pick an occupation",
                      format_func=lambda u: f"{labels[u]} ({int(counts.get(u, 0)):,} postings)")
     uri = st.session_state.get("sg_occ")
-    to_url("occ", uri)
+    filters.remember("sg_occ")
+    filters.to_url("occ", uri)
     if not uri:
         st.info("Pick an occupation to see its skill gap.")
         st.stop()
@@ -72,8 +72,8 @@ with data.guard():
     # ---- demand country and supply
     prof = data.q(db, "profile_countries", uri=uri)
     countries = [c for c in prof["country"] if not f.countries or c in f.countries]
-    from_url("sg_country", "demand", lambda s: s if s in countries else ALL, ALL)
-    from_url("sg_supply", "supply", lambda s: s if s in SUPPLY_KINDS else "esco", "esco")
+    filters.from_url("sg_country", "demand", lambda s: s if s in countries else ALL, ALL)
+    filters.from_url("sg_supply", "supply", lambda s: s if s in SUPPLY_KINDS else "esco", "esco")
     d1, d2, d3 = st.columns(3)
     if st.session_state.sg_country not in [ALL, *countries]:
         st.session_state.sg_country = ALL
@@ -81,8 +81,9 @@ with data.guard():
                                   format_func=lambda c: c if c == ALL else
                                   f"{c} ({int(prof.set_index('country').at[c, 'n_postings']):,} postings)")
     kind = d2.radio("Supply", list(SUPPLY_KINDS), format_func=SUPPLY_KINDS.get, key="sg_supply")
-    to_url("demand", None if demand_country == ALL else demand_country)
-    to_url("supply", None if kind == "esco" else kind)
+    filters.remember("sg_country", "sg_supply")
+    filters.to_url("demand", None if demand_country == ALL else demand_country)
+    filters.to_url("supply", None if kind == "esco" else kind)
     supply: str | tuple | None = "esco"
     if kind == "country":
         others = [c for c in prof["country"] if c != demand_country]

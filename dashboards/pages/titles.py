@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import altair as alt
 import data
+import filters
 import streamlit as st
-from filters import to_url
 
 TOP_TITLES = 5  # per country
 MAX_COUNTRIES = 9
 
-db, f = st.session_state["db"], st.session_state["filters"]
+db, _, f = filters.page(("by",))
 st.title("Titles across countries")
 st.caption("The same job goes by different titles in each country and language: here are the titles "
            "used per country, with their posting counts.")
@@ -22,10 +22,10 @@ with data.guard():
     if not has_clusters:
         st.caption("No clusters yet (`jobmarket cluster --db STORE`): titles are grouped by matched "
                    "occupation.")
-    if "tt_by" not in st.session_state and st.query_params.get("by") in ("cluster", "occupation"):
-        st.session_state.tt_by = kinds[0] if st.query_params["by"] == "cluster" else "ESCO occupation"
+    filters.from_url("tt_by", "by", lambda s: kinds[0] if s == "cluster" else kinds[-1], kinds[0])
     by = st.radio("Group titles by", kinds, horizontal=True, key="tt_by")
-    to_url("by", "cluster" if by == "Title cluster" else "occupation")
+    filters.remember("tt_by")
+    filters.to_url("by", "cluster" if by == "Title cluster" else "occupation")
 
     if by == "Title cluster":
         cl = data.q(db, "clusters", limit=500)

@@ -1,0 +1,55 @@
+"""Helpers for tests that run `python -m jobmarket` in real subprocesses (kills, concurrent readers)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from jobmarket.api import Market
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBMARKET_TEST_")}
+    env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1",
+               PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def normalize_cmd(src: Path, db: Path, model: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "jobmarket", "normalize", str(src), "--db", str(db), "--model", str(model),
+            "--no-progress", *args]
+
+
+def run_normalize(src: Path, db: Path, model: Path, *args: str, timeout: float = 300,
+                  **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(normalize_cmd(src, db, model, *args), env=cli_env(**env), cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_normalize(src: Path, db: Path, model: Path, *args: str, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(normalize_cmd(src, db, model, *args), env=cli_env(**env), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def esco_store(db: Path, esco: Path, model: Path) -> Path:
+    """A store with the ESCO subset imported (no run yet)."""
+    Market.open(db, model=str(model), esco=[esco]).close()
+    return db
+
+
+def postings_file(path: Path, n: int, seed: int = 0) -> Path:
+    """``n`` postings over a few dozen titles in three languages (duplicates on purpose)."""
+    titles = ["Software Developer (m/w/d)", "Softwareentwickler", "Accountant", "Senior Accountant",
+              "Elektriker (m/w/d)", "Koch", "cocinero", "Welder - Full-time", "Data Scientist",
+              "Lehrer Grundschule", "Plumber", "Verkäufer", "camarero/a", "Civil Engineer", "xq zzv plokk"]
+    countries = ["DE", "ES", "IE"]
+    rows = [{"id": f"p{i}", "title": f"{titles[(i * 7 + seed) % len(titles)]} {i % 11 if i % 3 else ''}",
+             "country": countries[i % 3]} for i in range(n)]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
