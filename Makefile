@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DATA ?= ../shared/data
 DB ?= market.duckdb
 
-.PHONY: install demo test lint bench-normalize clean
+.PHONY: install demo test test-browser lint bench-normalize clean
 
 # torch first, pinned: that takes the local CPU wheel instead of gigabytes of CUDA packages.
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,12 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q -m "not browser"
+
+# The dashboard in headless Chromium: Debian's chromium + chromium-driver (apt, ~70 s the first time).
+test-browser: install
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -q && apt-get install -y -q chromium chromium-driver)
+	$(PY) -m pytest -q -m browser
 
 lint: install
 	$(VENV)/bin/ruff check jobmarket model_training dashboards benchmarks tests

@@ -113,11 +113,13 @@ def accuracy(model: str, limit: int | None) -> dict:
     zero = Matcher(index, enc, MatchConfig(top_k=10, use_exact=False, use_fuzzy=False, threshold=-1))
     zs = zero.match(clean, ["en"] * len(clean), vecs)
     rows[f"{Path(enc.name).name} zero-shot (embedding only)"] = ranking_metrics(
-        [[u for u, _ in m.candidates] for m in zs], gold)
+        [[u for u, _ in m.candidates] for m in zs], gold
+    )
     full = Matcher(index, enc, MatchConfig(top_k=10, threshold=-1))
     fm = full.match(clean, ["en"] * len(clean), vecs)
     rows["full staged matcher (exact → fuzzy → embedding)"] = ranking_metrics(
-        [[u for u, _ in m.candidates] for m in fm], gold)
+        [[u for u, _ in m.candidates] for m in fm], gold
+    )
     methods = pd.Series([m.method for m in fm]).value_counts().to_dict()
     method_acc = {
         k: float(np.mean([m.occupation_uri == g for m, g in zip(fm, gold, strict=True) if m.method == k]))
@@ -126,14 +128,31 @@ def accuracy(model: str, limit: int | None) -> dict:
     # Abstention: accuracy of what is kept, and how much is kept, at each threshold (embedding stage only).
     curve = []
     for thr in np.round(np.arange(0.80, 0.95, 0.01), 2):
-        kept = [(m.occupation_uri == g) for m, g in zip(fm, gold, strict=True)
-                if m.method != "embedding" or m.score >= thr]
-        curve.append({"threshold": float(thr), "coverage": len(kept) / len(gold),
-                      "accuracy_kept": float(np.mean(kept)) if kept else 0.0})
-    return {"model": enc.name, "n_titles": len(titles), "rows": rows, "methods": methods,
-            "method_accuracy": method_acc, "abstention": curve,
-            "seconds": {"label_index": round(label_s, 1), "encode_titles": round(enc_s, 1),
-                        "fuzzy_baseline": round(fuzzy_s, 1)}}
+        kept = [
+            (m.occupation_uri == g)
+            for m, g in zip(fm, gold, strict=True)
+            if m.method != "embedding" or m.score >= thr
+        ]
+        curve.append(
+            {
+                "threshold": float(thr),
+                "coverage": len(kept) / len(gold),
+                "accuracy_kept": float(np.mean(kept)) if kept else 0.0,
+            }
+        )
+    return {
+        "model": enc.name,
+        "n_titles": len(titles),
+        "rows": rows,
+        "methods": methods,
+        "method_accuracy": method_acc,
+        "abstention": curve,
+        "seconds": {
+            "label_index": round(label_s, 1),
+            "encode_titles": round(enc_s, 1),
+            "fuzzy_baseline": round(fuzzy_s, 1),
+        },
+    }
 
 
 def run_timed(args: list[str]) -> dict:
@@ -157,16 +176,35 @@ def throughput(model: str, sizes: list[int]) -> list[dict]:
         db = WORK / f"tp_{n}.duckdb"
         db.unlink(missing_ok=True)
         # A warm store: ESCO imported and the label index cached, as a second file of a user's would find it.
-        subprocess.run([sys.executable, "-m", "jobmarket", "esco", "import", str(DATA / "esco"),
-                        "--db", str(db)], check=True, capture_output=True)
-        cmd = [sys.executable, "-m", "jobmarket", "normalize", str(src),
-               "--db", str(db), "--model", model, "--no-progress"]
+        subprocess.run(
+            [sys.executable, "-m", "jobmarket", "esco", "import", str(DATA / "esco"), "--db", str(db)],
+            check=True,
+            capture_output=True,
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "jobmarket",
+            "normalize",
+            str(src),
+            "--db",
+            str(db),
+            "--model",
+            model,
+            "--no-progress",
+        ]
         cold = run_timed(cmd)
         uniq = df["job_title"].nunique()
-        out.append({"rows": n, "unique_titles": int(uniq), "cold_seconds": cold["seconds"],
-                    "postings_per_s": round(n / cold["seconds"], 1),
-                    "unique_titles_per_s": round(uniq / cold["seconds"], 1),
-                    "peak_rss_mb": cold["peak_rss_mb"]})
+        out.append(
+            {
+                "rows": n,
+                "unique_titles": int(uniq),
+                "cold_seconds": cold["seconds"],
+                "postings_per_s": round(n / cold["seconds"], 1),
+                "unique_titles_per_s": round(uniq / cold["seconds"], 1),
+                "peak_rss_mb": cold["peak_rss_mb"],
+            }
+        )
     return out
 
 
@@ -176,7 +214,8 @@ def machine() -> str:
     import torch
 
     cpu = platform.processor() or platform.machine()
-    return f"{platform.system()} {cpu}, {os.cpu_count()} cores, torch {torch.__version__} (threads {torch.get_num_threads()})"
+    threads = torch.get_num_threads()
+    return f"{platform.system()} {cpu}, {os.cpu_count()} cores, torch {torch.__version__} (threads {threads})"
 
 
 def write(result: dict) -> None:
@@ -187,7 +226,8 @@ def write(result: dict) -> None:
         "# normalize benchmark",
         "",
         f"- date: {result['date']}; commit: {result['commit']}; machine: {result['machine']}",
-        f"- model: `{acc['model']}`; data: jobbert_eval/titles.csv ({acc['n_titles']:,} English vacancy titles); "
+        f"- model: `{acc['model']}`; data: jobbert_eval/titles.csv "
+        f"({acc['n_titles']:,} English vacancy titles); "
         "label index: ESCO English labels (v1.1.1 + v1.2)",
         "",
         "| matcher | acc@1 | MRR@10 | R@5 | R@10 |",
@@ -195,22 +235,38 @@ def write(result: dict) -> None:
     ]
     for name, m in acc["rows"].items():
         lines.append(f"| {name} | {m['acc@1']:.3f} | {m['MRR@10']:.3f} | {m['R@5']:.3f} | {m['R@10']:.3f} |")
-    lines += ["", "Stages of the full matcher (share of titles, accuracy@1 of that stage):", "",
-              "| stage | titles | acc@1 |", "|---|---|---|"]
+    lines += [
+        "",
+        "Stages of the full matcher (share of titles, accuracy@1 of that stage):",
+        "",
+        "| stage | titles | acc@1 |",
+        "|---|---|---|",
+    ]
     for k, v in acc["methods"].items():
         lines.append(f"| {k} | {v:,} | {acc['method_accuracy'][k]:.3f} |")
-    lines += ["", "Abstention (embedding-stage matches kept when score ≥ threshold):", "",
-              "| threshold | coverage | accuracy of kept |", "|---|---|---|"]
+    lines += [
+        "",
+        "Abstention (embedding-stage matches kept when score ≥ threshold):",
+        "",
+        "| threshold | coverage | accuracy of kept |",
+        "|---|---|---|",
+    ]
     for c in acc["abstention"]:
         lines.append(f"| {c['threshold']:.2f} | {c['coverage']:.3f} | {c['accuracy_kept']:.3f} |")
     if result.get("throughput"):
-        lines += ["", "Throughput of the whole run (fresh process, ESCO already imported, label embeddings cached "
-                  "after the first run):", "",
-                  "| rows | unique titles | seconds | postings/s | unique titles/s | peak RSS (MB) |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Throughput of the whole run (fresh process, ESCO already imported, label embeddings cached "
+            "after the first run):",
+            "",
+            "| rows | unique titles | seconds | postings/s | unique titles/s | peak RSS (MB) |",
+            "|---|---|---|---|---|---|",
+        ]
         for t in result["throughput"]:
-            lines.append(f"| {t['rows']:,} | {t['unique_titles']:,} | {t['cold_seconds']} | {t['postings_per_s']:,} "
-                         f"| {t['unique_titles_per_s']:,} | {t['peak_rss_mb']:,} |")
+            lines.append(
+                f"| {t['rows']:,} | {t['unique_titles']:,} | {t['cold_seconds']} | {t['postings_per_s']:,} "
+                f"| {t['unique_titles_per_s']:,} | {t['peak_rss_mb']:,} |"
+            )
     lines += ["", f"Timings (s): {json.dumps(acc['seconds'])}", ""]
     (RESULTS / "normalize.md").write_text("\n".join(lines))
     print("\n".join(lines))
@@ -222,10 +278,15 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--skip-scale", action="store_true")
     args = ap.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()
-    result = {"date": dt.date.today().isoformat(), "commit": commit, "machine": machine(),
-              "accuracy": accuracy(args.model, args.limit)}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    result = {
+        "date": dt.date.today().isoformat(),
+        "commit": commit,
+        "machine": machine(),
+        "accuracy": accuracy(args.model, args.limit),
+    }
     if not args.skip_scale:
         result["throughput"] = throughput(args.model, [2372, 200_000])
     write(result)

@@ -9,15 +9,15 @@ from pathlib import Path
 import streamlit as st
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # the pages import data and filters from here
+if str(HERE) not in sys.path:  # the views import data and filters from here
     sys.path.insert(0, str(HERE))
 
 st.set_page_config(page_title="jobmarket", page_icon="📊", layout="wide")
 
 nav = st.navigation([
-    st.Page(str(HERE / "pages" / "overview.py"), title="Overview", icon="📊", default=True),
-    st.Page(str(HERE / "pages" / "skill_gap.py"), title="Skill gap", icon="🧩"),
-    st.Page(str(HERE / "pages" / "titles.py"), title="Titles across countries", icon="🌍"),
-    st.Page(str(HERE / "pages" / "search.py"), title="Search", icon="🔎"),
+    st.Page(str(HERE / "views" / "overview.py"), title="Overview", icon="📊", default=True),
+    st.Page(str(HERE / "views" / "skill_gap.py"), title="Skill gap", icon="🧩"),
+    st.Page(str(HERE / "views" / "titles.py"), title="Titles across countries", icon="🌍"),
+    st.Page(str(HERE / "views" / "search.py"), title="Search", icon="🔎"),
 ])
 nav.run()

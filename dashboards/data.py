@@ -129,7 +129,7 @@ def search(db: str, model: str, stamp_: float, lang: str, text: str, what: str, 
     m, lock = market(db, model)
     with lock:
         m.use_language(lang)
-        return m.search(text, what=what, k=k)
+        return m.search(text, what=what, k=k, lang=None if what == "titles" else lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

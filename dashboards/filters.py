@@ -15,6 +15,8 @@ def from_url(key: str, param: str, parse, default) -> None:
     """Seed widget ``key``: from its last value (Streamlit forgets a widget's state when another page is
     shown), else from the URL (a shared link opens on the same view), else ``default``."""
     if key in st.session_state:
+        # Re-assigning the value makes it the seed of the widget on another page (whose id differs).
+        st.session_state[key] = st.session_state[key]
         return
     if "_" + key in st.session_state:
         st.session_state[key] = st.session_state["_" + key]

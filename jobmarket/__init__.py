@@ -1,4 +1,7 @@
-"""jobmarket: multilingual labor-market analytics (postings → ESCO occupations, clusters, skills) in DuckDB."""
+"""jobmarket: multilingual labor-market analytics in DuckDB.
+
+Postings → ESCO occupations, cross-country title clusters and skill profiles.
+"""
 
 __version__ = "0.1.0"
 

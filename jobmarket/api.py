@@ -294,6 +294,9 @@ class Market:
         self.con.execute("SET VARIABLE label_lang = ?", [lang])
 
     def _supply_from_names(self, supply: pd.DataFrame | str | Path) -> pd.DataFrame:
+        if not isinstance(supply, pd.DataFrame) and not Path(supply).is_file():
+            raise JobmarketError(
+                f"supply {str(supply)!r} is not 'esco', a country code or a CSV file of skills")
         frame = supply if isinstance(supply, pd.DataFrame) else pd.read_csv(supply, dtype={"skill": str})
         col = "skill" if "skill" in frame.columns else frame.columns[0]
         names = [str(x) for x in frame[col].dropna()]

@@ -55,7 +55,7 @@ class MemoryEmbeddingStore:
 
 
 def _folder_fingerprint(path: Path) -> str:
-    """A short hash of a local model folder's files, so a retrained model at the same path gets new cache keys."""
+    """A short hash of a model folder's files: a retrained model at the same path gets new cache keys."""
     h = hashlib.sha1()
     for f in sorted(path.rglob("*")):
         if f.is_file():
@@ -137,7 +137,10 @@ class Encoder:
 
     @property
     def dim(self) -> int:
-        get = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        get = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         return int(get())
 
     def encode_titles(self, texts: Sequence[str]) -> np.ndarray:
@@ -201,7 +204,9 @@ def _load(name: str, device: str | None):
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "modules.json").exists() and not (path / "config.json").exists():
-            raise ModelUnavailableError(f"{path} is not a sentence-transformers model folder (no modules.json)")
+            raise ModelUnavailableError(
+                f"{path} is not a sentence-transformers model folder (no modules.json)"
+            )
         return SentenceTransformer(str(path), device=device)
     if os.sep in name and not name.count("/") == 1:
         raise ModelUnavailableError(f"model folder {name} does not exist")

@@ -78,7 +78,8 @@ class LabelIndex:
         rows = con.execute(sql_sections("matching.sql")["occupation_labels"], [list(languages)]).fetchall()
         if not rows:
             raise JobmarketError(
-                f"no ESCO occupation labels in languages {', '.join(languages)}: run `jobmarket esco import PATH`"
+                f"no ESCO occupation labels in languages {', '.join(languages)}: "
+                "run `jobmarket esco import PATH`"
             )
         uris, langs, texts, kinds = [], [], [], []
         for uri, lang, label, kind in rows:

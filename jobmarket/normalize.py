@@ -109,10 +109,16 @@ def normalize_file(
     steps = progress_steps(progress)
     with steps("reading postings"):
         read = read_postings(
-            con, path, title_col=options.title_col, id_col=options.id_col,
-            description_col=options.description_col, country_col=options.country_col,
-            lang_col=options.lang_col, date_col=options.date_col,
-            delimiter=options.delimiter, encoding=options.encoding,
+            con,
+            path,
+            title_col=options.title_col,
+            id_col=options.id_col,
+            description_col=options.description_col,
+            country_col=options.country_col,
+            lang_col=options.lang_col,
+            date_col=options.date_col,
+            delimiter=options.delimiter,
+            encoding=options.encoding,
         )
     checkpoint("read")
     if not hasattr(encoder, "encode_titles"):
@@ -140,23 +146,46 @@ def normalize_file(
         if engine == "ray":
             from jobmarket import ray_engine
 
-            ray_engine.match_titles(con, encoder, index, options.match, address=ray_address,
-                                    num_gpus=ray_num_gpus, chunk_size=chunk_size, progress=progress)
+            ray_engine.match_titles(
+                con,
+                encoder,
+                index,
+                options.match,
+                address=ray_address,
+                num_gpus=ray_num_gpus,
+                chunk_size=chunk_size,
+                progress=progress,
+            )
         else:
             _match_local(con, encoder, matcher, n_unique, chunk_size, progress)
-    supersedes = [r for (r,) in con.execute(
-        sections["superseded_runs"], [str(path), str(path.resolve()), run_id, read.source_sha256]).fetchall()]
+    supersedes = [
+        r
+        for (r,) in con.execute(
+            sections["superseded_runs"], [str(path), str(path.resolve()), run_id, read.source_sha256]
+        ).fetchall()
+    ]
 
     with steps("writing the store"):
         params = {"options": asdict(options), "threshold": matcher.threshold, "index_langs": langs}
-        _write_run(con, run_id, str(path), read, encoder, params, options,
-                   replaced=supersedes if replace else [])
+        _write_run(
+            con, run_id, str(path), read, encoder, params, options, replaced=supersedes if replace else []
+        )
     counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
     methods = dict(con.execute(sections["method_counts"], [run_id]).fetchall())
     return NormalizeReport(
-        run_id=run_id, source=str(path), n_rows=read.n_rows, counts=counts, methods=methods,
-        n_unique_titles=n_unique, model=encoder.name, threshold=matcher.threshold, index_langs=langs,
-        seconds=steps.seconds, supersedes=supersedes, replaced=bool(replace and supersedes), engine=engine,
+        run_id=run_id,
+        source=str(path),
+        n_rows=read.n_rows,
+        counts=counts,
+        methods=methods,
+        n_unique_titles=n_unique,
+        model=encoder.name,
+        threshold=matcher.threshold,
+        index_langs=langs,
+        seconds=steps.seconds,
+        supersedes=supersedes,
+        replaced=bool(replace and supersedes),
+        engine=engine,
     )
 
 
@@ -184,8 +213,9 @@ def _check_model(con: duckdb.DuckDBPyConnection, encoder) -> None:
         )
 
 
-def _build_title_map(con: duckdb.DuckDBPyConnection, options: NormalizeOptions, chunk_size: int,
-                     progress: bool) -> None:
+def _build_title_map(
+    con: duckdb.DuckDBPyConnection, options: NormalizeOptions, chunk_size: int, progress: bool
+) -> None:
     """Clean each distinct (raw title, country) once, in chunks, into the TEMP table ``_title_map``.
 
     The distinct pairs are numbered in DuckDB and fetched ``chunk_size`` at a time, so Python holds one
@@ -204,21 +234,27 @@ def _build_title_map(con: duckdb.DuckDBPyConnection, options: NormalizeOptions, 
 
 def _clean_chunk(rows: list[tuple], options: NormalizeOptions) -> pa.Table:
     cols: dict[str, list] = {c: [] for c in TITLE_MAP_COLUMNS}
+    cleaned_once: dict[str, object] = {}  # a raw title comes once per country: clean it once
     for raw, country, lang_col, description in rows:
-        cleaned = clean_title(raw)
+        cleaned = cleaned_once.get(raw) or cleaned_once.setdefault(raw, clean_title(raw))
         language = options.lang or lang_col or _detect(cleaned.title, description, country)
         has_text = any(ch.isalnum() for ch in cleaned.title)
-        for key, value in (("title_raw", raw), ("country", country),
-                           ("title_clean", cleaned.title if has_text else None),
-                           ("seniority", cleaned.seniority), ("contract", cleaned.contract),
-                           ("language", language),
-                           ("title_id", title_id(language, cleaned.title) if has_text else None)):
+        for key, value in (
+            ("title_raw", raw),
+            ("country", country),
+            ("title_clean", cleaned.title if has_text else None),
+            ("seniority", cleaned.seniority),
+            ("contract", cleaned.contract),
+            ("language", language),
+            ("title_id", title_id(language, cleaned.title) if has_text else None),
+        ):
             cols[key].append(value)
     return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
 
 
-def _match_local(con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher, n_unique: int, chunk_size: int,
-                 progress: bool) -> None:
+def _match_local(
+    con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher, n_unique: int, chunk_size: int, progress: bool
+) -> None:
     """Encode and match the unique titles ``chunk_size`` at a time into the TEMP table ``_match_rows``."""
     query = sql_sections("normalize.sql")["unique_titles_chunk"]
     with chunk_progress(progress, "encoding and matching", n_unique) as advance:
@@ -232,8 +268,13 @@ def _match_local(con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher, n_un
             checkpoint("match")
 
 
-def match_rows(ids: Sequence[str], texts: Sequence[str], langs: Sequence[str | None], vectors: np.ndarray,
-               matches: Sequence[Match]) -> pa.Table:
+def match_rows(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    langs: Sequence[str | None],
+    vectors: np.ndarray,
+    matches: Sequence[Match],
+) -> pa.Table:
     """One chunk of matched unique titles in the schema of ``_match_rows`` (both engines write this)."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = vectors.shape[1] if vectors.ndim == 2 else 0
@@ -242,22 +283,25 @@ def match_rows(ids: Sequence[str], texts: Sequence[str], langs: Sequence[str | N
         offsets = np.cumsum([0] + [len(v) for v in values], dtype=np.int32)
         return pa.ListArray.from_arrays(pa.array(offsets), pa.array([x for v in values for x in v], typ))
 
-    return pa.table({
-        "title_id": pa.array(list(ids), pa.string()),
-        "title_clean": pa.array(list(texts), pa.string()),
-        "language": pa.array(list(langs), pa.string()),
-        "occupation_uri": pa.array([m.occupation_uri for m in matches], pa.string()),
-        "score": pa.array([m.score for m in matches], pa.float64()),
-        "margin": pa.array([m.margin for m in matches], pa.float64()),
-        "method": pa.array([m.method for m in matches], pa.string()),
-        "status": pa.array([m.status for m in matches], pa.string()),
-        "reason": pa.array([m.reason for m in matches], pa.string()),
-        "cand_uris": lists([[u for u, _ in m.candidates] for m in matches], pa.string()),
-        "cand_scores": lists([[float(s) for _, s in m.candidates] for m in matches], pa.float64()),
-        "embedding": pa.ListArray.from_arrays(
-            pa.array(np.arange(0, len(vectors) * dim + 1, dim or 1, dtype=np.int32)[: len(vectors) + 1]),
-            pa.array(vectors.ravel())),
-    })
+    return pa.table(
+        {
+            "title_id": pa.array(list(ids), pa.string()),
+            "title_clean": pa.array(list(texts), pa.string()),
+            "language": pa.array(list(langs), pa.string()),
+            "occupation_uri": pa.array([m.occupation_uri for m in matches], pa.string()),
+            "score": pa.array([m.score for m in matches], pa.float64()),
+            "margin": pa.array([m.margin for m in matches], pa.float64()),
+            "method": pa.array([m.method for m in matches], pa.string()),
+            "status": pa.array([m.status for m in matches], pa.string()),
+            "reason": pa.array([m.reason for m in matches], pa.string()),
+            "cand_uris": lists([[u for u, _ in m.candidates] for m in matches], pa.string()),
+            "cand_scores": lists([[float(s) for _, s in m.candidates] for m in matches], pa.float64()),
+            "embedding": pa.ListArray.from_arrays(
+                pa.array(np.arange(0, len(vectors) * dim + 1, dim or 1, dtype=np.int32)[: len(vectors) + 1]),
+                pa.array(vectors.ravel()),
+            ),
+        }
+    )
 
 
 def _detect(title: str, description: str | None, country: str | None) -> str | None:
@@ -292,8 +336,16 @@ def _write_run(con, run_id, source, read, encoder, params, options, replaced: Se
         try:
             for old in replaced:
                 store.delete_run(con, old)
-            store.start_run(con, run_id, "normalize", source_file=source, source_sha256=read.source_sha256,
-                            model_id=encoder.model_id, model_dim=int(dim), params=params)
+            store.start_run(
+                con,
+                run_id,
+                "normalize",
+                source_file=source,
+                source_sha256=read.source_sha256,
+                model_id=encoder.model_id,
+                model_dim=int(dim),
+                params=params,
+            )
             con.execute(sections["insert_postings"], [run_id, run_id])
             con.execute(sections["insert_assignments"], [run_id])
             con.execute(sections["insert_candidates"], [run_id])
@@ -319,8 +371,12 @@ def export_results(con: duckdb.DuckDBPyConnection, run_id: str, out: str | Path)
     elif out.suffix in (".csv", ".tsv"):
         df = rel.df()
         df["candidates"] = df["candidates"].map(
-            lambda cs: ";".join(f"{c['occupation_uri']}={c['score']:.4f}" for c in cs)
-            if isinstance(cs, (list, np.ndarray)) else "")
+            lambda cs: (
+                ";".join(f"{c['occupation_uri']}={c['score']:.4f}" for c in cs)
+                if isinstance(cs, (list, np.ndarray))
+                else ""
+            )
+        )
         df.to_csv(out, index=False, sep="\t" if out.suffix == ".tsv" else ",")
     else:
         raise JobmarketError(f"{out}: output must end in .parquet, .csv or .tsv")

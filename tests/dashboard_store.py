@@ -11,6 +11,7 @@ import pytest
 
 from jobmarket.api import Market
 
+ACCOUNTANT = "http://data.europa.eu/esco/occupation/eda0d957-3c3c-4139-b89a-a18bc9e18897"
 # Real ESCO v1.1.1 skills; the label stage finds them in the descriptions below.
 MANAGE_BUDGETS = "http://data.europa.eu/esco/skill/21c5790c-0930-4d74-b3b0-84caf5af12ea"
 SQL = "http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742"

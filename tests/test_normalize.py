@@ -10,12 +10,12 @@ from jobmarket.encoder import Encoder
 from jobmarket.errors import JobmarketError
 
 TITLES = [
-    "Software Developer (m/w/d)",   # exact after cleaning the gender marker
-    "Softwareentwickler",           # exact, German label of the same occupation
-    "Sofware developer",            # near-exact: a typo
+    "Software Developer (m/w/d)",  # exact after cleaning the gender marker
+    "Softwareentwickler",  # exact, German label of the same occupation
+    "Sofware developer",  # near-exact: a typo
     "Senior Accountant - Full-time",  # exact, seniority and contract kept apart
-    "",                              # rejected: empty title
-    "xq zzv plokk",                  # embedding only; the tiny model is far from sure: abstains
+    "",  # rejected: empty title
+    "xq zzv plokk",  # embedding only; the tiny model is far from sure: abstains
 ]
 
 
@@ -27,8 +27,13 @@ def market(tmp_path, esco_subset, tiny_model):
 
 
 def write_postings(path, titles, countries=None):
-    df = pd.DataFrame({"id": [f"p{i}" for i in range(len(titles))], "title": titles,
-                       "country": countries or ["DE"] * len(titles)})
+    df = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(len(titles))],
+            "title": titles,
+            "country": countries or ["DE"] * len(titles),
+        }
+    )
     df.to_csv(path, index=False)
     return path
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import altair as alt
 import data
 import filters
+import pandas as pd
 import streamlit as st
 
-db, model, f = filters.page(("q",))
+db, model, f = filters.page(("q", "in"))
 st.title("Search")
 st.caption("Type a job title or a skill in any language: the store's model finds the nearest ESCO "
            "occupations, the titles postings used, and ESCO skills.")
@@ -32,11 +33,22 @@ def bars(df, label: str, score: str, color: str) -> alt.Chart:
     ).properties(height=max(160, 24 * len(df)))
 
 
+WHAT = {"occupations": "ESCO occupations", "titles": "Titles in the postings", "skills": "ESCO skills"}
+filters.from_url("s_what", "in", lambda s: [w for w in s.split(",") if w in WHAT], ["occupations", "titles"])
+what = st.pills("Search in", list(WHAT), format_func=WHAT.get, selection_mode="multi", key="s_what",
+                help="The first ESCO skills search encodes every skill label not yet in the store's "
+                     "embedding cache: minutes on a CPU, unless `jobmarket skills` has cached them.")
+filters.remember("s_what")
+filters.to_url("in", ",".join(what) if set(what) != {"occupations", "titles"} else None)
+
+empty = pd.DataFrame()
 with data.guard():
     with st.spinner("Loading the model and searching…"):
-        occ = data.search(db, model, data.stamp(db), f.lang, text.strip(), "occupations", int(k))
-        titles = data.search(db, model, data.stamp(db), f.lang, text.strip(), "titles", int(k))
-        skills = data.search(db, model, data.stamp(db), f.lang, text.strip(), "skills", int(k))
+        # Occupations and skills are matched against ESCO labels of the label language (and English), whose
+        # vectors the normalize and skills runs cached; the model bridges languages. Titles: all languages.
+        found = {w: data.search(db, model, data.stamp(db), f.lang, text.strip(), w, int(k)) if w in what
+                 else empty for w in WHAT}
+    occ, titles, skills = found["occupations"], found["titles"], found["skills"]
 
     left, mid, right = st.columns(3)
     left.subheader("ESCO occupations")

@@ -1,0 +1,91 @@
+"""Readers while a normalize run writes, with a real writer subprocess: DuckDB allows one writing process
+and no readers from other processes while it writes, so a reader gets one clear "store busy" line (or,
+waiting long enough, the last committed state), never a crash or a damaged file."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from jobmarket import store
+from jobmarket.api import Market
+from jobmarket.cli import app
+from jobmarket.store import StoreBusyError
+from tests.procs import esco_store, postings_file, start_normalize
+
+runner = CliRunner()
+N_ROWS = 40
+
+
+def wait_paused(proc, step: str) -> None:
+    """Read the writer's stderr until it says it holds at ``step`` (it then holds the store's lock)."""
+    for line in proc.stderr:
+        if f"paused at {step}" in line:
+            return
+    proc.wait()
+    pytest.fail(f"writer ended (rc {proc.returncode}) before pausing at {step}")
+
+
+@pytest.fixture()
+def setup(tmp_path, esco_subset, tiny_model):
+    db = esco_store(tmp_path / "conc.duckdb", esco_subset, tiny_model)
+    return db, postings_file(tmp_path / "postings.csv", N_ROWS), tiny_model
+
+
+def test_readers_get_store_busy_while_normalize_writes(setup, monkeypatch):
+    db, src, model = setup
+    writer = start_normalize(src, db, model, JOBMARKET_TEST_PAUSE_AT="write", JOBMARKET_TEST_PAUSE_S="20")
+    try:
+        wait_paused(writer, "write")  # inside the run's transaction
+        with pytest.raises(StoreBusyError, match="is busy"):
+            store.connect(db, read_only=True, retry_s=0.3)
+        with pytest.raises(StoreBusyError):
+            Market.open(db, read_only=True)  # the API, as the dashboard's Market opens it
+        monkeypatch.setenv("JOBMARKET_BUSY_WAIT_S", "0.3")
+        res = runner.invoke(app, ["sql", "SELECT count(*) FROM assignments", "--db", str(db)])
+        assert res.exit_code == 2 and "Traceback" not in res.output
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: store") and "is busy" in lines[0]
+        # A second writer is refused at once, the same way.
+        with pytest.raises(StoreBusyError):
+            Market.open(db)
+        assert writer.poll() is None  # the writer was not disturbed
+    finally:
+        _, err = writer.communicate(timeout=300)
+    assert writer.returncode == 0, err[-2000:]
+    # After the writer: the committed run, whole, and the file is fine.
+    res = runner.invoke(app, ["sql", "SELECT status, count(*) AS n FROM assignments GROUP BY ALL",
+                              "--db", str(db), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert sum(int(line.rsplit(",", 1)[1]) for line in res.output.strip().splitlines()[1:]) == N_ROWS
+
+
+def test_dashboard_reader_says_busy(setup):
+    pytest.importorskip("streamlit")
+    from dashboards import data
+
+    db, src, model = setup
+    writer = start_normalize(src, db, model, JOBMARKET_TEST_PAUSE_AT="match", JOBMARKET_TEST_PAUSE_S="15")
+    try:
+        wait_paused(writer, "match")
+        with pytest.raises(StoreBusyError), data.connect(str(db)):
+            pass
+    finally:
+        writer.communicate(timeout=300)
+    assert writer.returncode == 0
+
+
+def test_a_waiting_reader_gets_the_committed_run(setup):
+    db, src, model = setup
+    writer = start_normalize(src, db, model, JOBMARKET_TEST_PAUSE_AT="write", JOBMARKET_TEST_PAUSE_S="2")
+    try:
+        wait_paused(writer, "write")
+        con = store.connect(db, read_only=True, retry_s=300)  # waits with backoff for the lock
+        try:
+            rows = con.execute("SELECT r.status, count(a.posting_id) FROM runs r "
+                               "LEFT JOIN assignments a USING (run_id) GROUP BY ALL").fetchall()
+        finally:
+            con.close()
+    finally:
+        writer.communicate(timeout=300)
+    assert rows == [("finished", N_ROWS)]
