@@ -2,8 +2,8 @@
 
 The postings are resampled from real titles (the shared EURES postings and the JobBERT evaluation titles)
 with light perturbation: case, gender markers, seniority and contract words, extra whitespace, and one of
-four countries. A pool of ``--base-titles`` real titles caps the unique titles, so the model's work stays
-affordable on 2 CPU cores (the encoder does ~240 titles/s there) while the postings grow 50-fold.
+four countries. A pool of ``--base-titles`` real titles (``--spellings`` each) caps the unique titles, so
+the model's work stays affordable on 2 shared CPU cores while the postings grow 50-fold.
 
 Each size runs in a fresh subprocess (`Market.normalize`, the offline model, ESCO English labels) while
 the parent samples the child's resident memory (VmRSS) every 0.25 s. 100k and 1M run cold: a store with
@@ -79,7 +79,8 @@ def make_postings(path: Path, n: int, pool: list[str], per_title: int = 12, seed
     weights = 1.0 / np.arange(1, len(pool) + 1) ** 0.6
     weights /= weights.sum()
     block = 500_000
-    with open(path, "wb") as f:
+    tmp = path.with_suffix(".part")  # renamed when complete: an interrupted run leaves no short file
+    with open(tmp, "wb") as f:
         for start in range(0, n, block):
             m = min(block, n - start)
             base = rng.choice(len(pool), size=m, p=weights)
@@ -90,6 +91,7 @@ def make_postings(path: Path, n: int, pool: list[str], per_title: int = 12, seed
                 "country": pa.array(np.array(COUNTRIES, dtype=object)[rng.integers(0, len(COUNTRIES), m)]),
             })
             pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=start == 0))
+    tmp.rename(path)
 
 
 # ---------------------------------------------------------------- one run in a fresh process
@@ -101,7 +103,7 @@ db, src = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 with Market.open(db, model="auto") as m:
     before = m.sql("SELECT count(*) AS n FROM embedding_cache")["n"][0]
-    m.normalize(src, index_langs=["en"], progress=False)
+    m.normalize(src, index_langs=["en"], progress=False, results=False)
     rep = m.last_report
     after = m.sql("SELECT count(*) AS n FROM embedding_cache")["n"][0]
     pairs = m.sql("SELECT count(*) AS n FROM (SELECT DISTINCT title_raw, country FROM postings "
@@ -113,8 +115,10 @@ print(json.dumps({"rows": rep.n_rows, "unique_pairs": int(pairs), "unique_titles
 """
 
 
-def run_child(db: Path, src: Path) -> dict:
+def run_child(db: Path, src: Path, duckdb_memory: str | None) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)}
+    if duckdb_memory:
+        env["JOBMARKET_DUCKDB_MEMORY"] = duckdb_memory
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(src)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     samples = []
@@ -142,8 +146,8 @@ def esco_base() -> Path:
     if not base.exists():
         tmp = base.with_suffix(".tmp.duckdb")
         tmp.unlink(missing_ok=True)
-        subprocess.run([sys.executable, "-m", "jobmarket", "esco", "import", str(DATA / "esco"), "--db", str(tmp)],
-                       check=True, capture_output=True, cwd=ROOT)
+        cmd = [sys.executable, "-m", "jobmarket", "esco", "import", str(DATA / "esco"), "--db", str(tmp)]
+        subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
         tmp.rename(base)
     return base
 
@@ -163,37 +167,46 @@ def commit() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
-    ap.add_argument("--base-titles", type=int, default=2000)
+    ap.add_argument("--base-titles", type=int, default=400)
+    ap.add_argument("--spellings", type=int, default=32, help="perturbed spellings per pool title")
+    ap.add_argument("--duckdb-memory", help="DuckDB memory_limit of the runs, e.g. 1GB")
     ap.add_argument("--warm-from", type=int, default=1_000_000,
                     help="sizes above this run on a copy of this size's store (cached vectors)")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     pool = title_pool(args.base_titles)
     base = esco_base()
-    results = []
-    stores: dict[int, Path] = {}
+    # Runs of earlier invocations (other sizes) are kept in the table; their stores are reused as warm bases.
+    old = RESULTS / "scale.json"
+    memory = args.duckdb_memory or "default (80% of RAM)"
+    results = [r for r in (json.loads(old.read_text())["runs"] if old.exists() else [])
+               if (r["rows"], r.get("duckdb_memory")) not in {(n, memory) for n in args.sizes}]
+    suffix = "_" + args.duckdb_memory if args.duckdb_memory else ""
+    stores = {r["rows"]: WORK / f"run_{r['rows']}{suffix}.duckdb" for r in results
+              if (WORK / f"run_{r['rows']}{suffix}.duckdb").exists() and r.get("duckdb_memory") == memory}
     for n in sorted(args.sizes):
-        src = WORK / f"postings_{n}.csv"
+        src = WORK / f"postings_{n}_{args.base_titles}x{args.spellings}.csv"
         if not src.exists():
-            make_postings(src, n, pool)
-        db = WORK / f"run_{n}.duckdb"
+            make_postings(src, n, pool, per_title=args.spellings)
+        db = WORK / f"run_{n}{'_' + args.duckdb_memory if args.duckdb_memory else ''}.duckdb"
         for p in (db, Path(f"{db}.wal")):
             p.unlink(missing_ok=True)
         warm = n > args.warm_from and args.warm_from in stores
         shutil.copy(stores[args.warm_from] if warm else base, db)
         print(f"{n:,} rows ({'cached vectors' if warm else 'cold'})…", flush=True)
-        r = run_child(db, src)
-        r.update(mode="cached vectors" if warm else "cold", file_mb=round(src.stat().st_size / 2**20))
+        r = run_child(db, src, args.duckdb_memory)
+        r.update(mode="cached vectors" if warm else "cold", file_mb=round(src.stat().st_size / 2**20),
+                 duckdb_memory=args.duckdb_memory or "default (80% of RAM)")
         print({k: v for k, v in r.items() if k != "rss_samples"}, flush=True)
         results.append(r)
         stores[n] = db
-    write(results, args)
+    write(sorted(results, key=lambda r: (r.get("duckdb_memory", ""), r["rows"])), args)
 
 
 def write(results: list[dict], args) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     meta = {"date": dt.date.today().isoformat(), "commit": commit(), "machine": machine(),
-            "base_titles": args.base_titles}
+            "base_titles": args.base_titles, "spellings": args.spellings}
     (RESULTS / "scale.json").write_text(json.dumps({"meta": meta, "runs": results}, indent=1) + "\n")
     lines = [
         "# normalize at scale: bounded memory",
@@ -201,29 +214,35 @@ def write(results: list[dict], args) -> None:
         f"- date: {meta['date']}; commit: {meta['commit']} (+ working tree); machine: {meta['machine']}",
         "- model: offline multilingual-e5-small (`--model auto`); label index: ESCO English labels (all "
         "ESCO versions in ../shared/data/esco, matrix from the label-index file cache)",
-        f"- input: CSV, resampled from {meta['base_titles']:,} real titles (EURES + JobBERT eval) with "
-        "perturbed case, gender markers, seniority and contract words, whitespace; 4 countries. The pool "
-        "caps unique clean titles, so the encoder's work is about the same at every size.",
+        f"- input: CSV, resampled from {meta['base_titles']:,} real titles (EURES + JobBERT eval), "
+        f"{meta['spellings']} perturbed spellings each (case, gender markers, seniority and contract words, "
+        "whitespace), 4 countries. The pool caps unique clean titles (and unique (title, country) pairs), so "
+        "the model's and the cleaner's work stay about the same at every size while the postings grow.",
         "- each size in a fresh process; peak RSS is the child's own (ru_maxrss); RSS sampled every 0.25 s",
         "- *cold*: a store with ESCO only, every unique clean title encoded by the model. *cached vectors*: "
         "a copy of the 1M store, whose embedding cache already holds the titles (encoded: the titles the "
         "model still had to encode in that run).",
         "",
-        "| rows | mode | file MB | unique (title, country) | unique clean titles | encoded | seconds | "
-        "postings/s | unique titles/s | peak RSS MB | RSS at 25/50/75 % of the run, MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| rows | mode | DuckDB memory_limit | file MB | unique (title, country) | unique clean titles "
+        "| encoded | seconds | postings/s | unique titles/s | peak RSS MB "
+        "| RSS at 25/50/75 % of the run, MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         rss = [s[1] for s in r["rss_samples"]] or [0]
         q = [rss[min(len(rss) - 1, int(len(rss) * f))] for f in (0.25, 0.5, 0.75)]
+        quartiles = " / ".join(f"{x:,}" for x in q)
         lines.append(
-            f"| {r['rows']:,} | {r['mode']} | {r['file_mb']:,} | {r['unique_pairs']:,} | {r['unique_titles']:,} "
-            f"| {r['encoded']:,} | {r['seconds']:.0f} | {r['rows'] / r['seconds']:,.0f} | "
-            f"{r['unique_titles'] / r['seconds']:,.0f} | {r['peak_rss_mb']:,} | {' / '.join(f'{x:,}' for x in q)} |")
+            f"| {r['rows']:,} | {r['mode']} | {r.get('duckdb_memory', 'default (80% of RAM)')} "
+            f"| {r['file_mb']:,} | {r['unique_pairs']:,} "
+            f"| {r['unique_titles']:,} | {r['encoded']:,} | {r['seconds']:.0f} "
+            f"| {r['rows'] / r['seconds']:,.0f} | {r['unique_titles'] / r['seconds']:,.0f} "
+            f"| {r['peak_rss_mb']:,} | {quartiles} |")
     lines += ["", "Seconds per stage:", "", "| rows | " + " | ".join(results[0]["stages"]) + " |",
               "|---|" + "---|" * len(results[0]["stages"])]
     for r in results:
-        lines.append(f"| {r['rows']:,} | " + " | ".join(f"{v:.1f}" for v in r["stages"].values()) + " |")
+        lines.append(f"| {r['rows']:,} ({r.get('duckdb_memory', 'default')}) | "
+                     + " | ".join(f"{v:.1f}" for v in r["stages"].values()) + " |")
     (RESULTS / "scale.md").write_text("\n".join(lines) + "\n")
 
 

@@ -12,12 +12,12 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the views import data and filters from here
     sys.path.insert(0, str(HERE))
 
-st.set_page_config(page_title="jobmarket", page_icon="📊", layout="wide")
+st.set_page_config(page_title="jobmarket", page_icon=":material/bar_chart:", layout="wide")
 
 nav = st.navigation([
-    st.Page(str(HERE / "views" / "overview.py"), title="Overview", icon="📊", default=True),
-    st.Page(str(HERE / "views" / "skill_gap.py"), title="Skill gap", icon="🧩"),
-    st.Page(str(HERE / "views" / "titles.py"), title="Titles across countries", icon="🌍"),
-    st.Page(str(HERE / "views" / "search.py"), title="Search", icon="🔎"),
+    st.Page(str(HERE / "views" / "overview.py"), title="Overview", icon=":material/bar_chart:", default=True),
+    st.Page(str(HERE / "views" / "skill_gap.py"), title="Skill gap", icon=":material/join_inner:"),
+    st.Page(str(HERE / "views" / "titles.py"), title="Titles across countries", icon=":material/public:"),
+    st.Page(str(HERE / "views" / "search.py"), title="Search", icon=":material/search:"),
 ])
 nav.run()

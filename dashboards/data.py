@@ -160,8 +160,8 @@ def guard() -> Iterator[None]:
         yield
     except store.StoreBusyError:
         st.error("The store is busy: another jobmarket process is writing to it. Reload this page when it "
-                 "has finished.", icon="⏳")
+                 "has finished.", icon=":material/hourglass_top:")
         st.stop()
     except JobmarketError as exc:
-        st.error(str(exc).splitlines()[0], icon="⚠️")
+        st.error(str(exc).splitlines()[0], icon=":material/warning:")
         st.stop()

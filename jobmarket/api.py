@@ -90,14 +90,17 @@ class Market:
         engine: str = "local",
         ray_address: str | None = None,
         ray_num_gpus: float = 0.0,
+        results: bool = True,
         **options,
-    ) -> pd.DataFrame:
+    ) -> pd.DataFrame | None:
         """Map each posting of ``source`` to an ESCO occupation; one row per input row.
 
         ``options`` are the fields of :class:`NormalizeOptions` (``title_col``, ``lang``, ``label_lang``…).
         The run's counts, and the earlier runs of a since-changed file it supersedes, are in
         :attr:`last_report`; ``replace_changed`` deletes those runs in the same transaction.
         ``engine="ray"`` encodes and matches on a Ray cluster (``ray_address``; None: a local one).
+        ``results=False`` returns None instead of every posting as a DataFrame: for millions of rows, read
+        them with :meth:`sql` or ``out`` (written by DuckDB, never held in Python).
         """
         opts = NormalizeOptions(**options)
         opts = replace(opts, match=replace(MatchConfig(), top_k=top_k, threshold=threshold))
@@ -108,7 +111,7 @@ class Market:
         self._after_normalize()
         if out is not None:
             export_results(self.con, self.last_report.run_id, out)
-        return self.results(self.last_report.run_id)
+        return self.results(self.last_report.run_id) if results else None
 
     def results(self, run_id: str) -> pd.DataFrame:
         """A run's per-posting results, with the top-k candidates."""

@@ -114,7 +114,7 @@ def normalize(
             id_col=id_col, country_col=country_col, lang_col=lang_col, description_col=description_col,
             lang=lang, label_lang=label_lang, index_langs=index_lang or None, delimiter=delimiter,
             encoding=encoding, replace_changed=replace, engine=engine, ray_address=ray_address,
-            ray_num_gpus=num_gpus,
+            ray_num_gpus=num_gpus, results=False,
         )
         _print_summary(market, result)
 

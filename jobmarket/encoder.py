@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +24,8 @@ JOBBERT_V3 = "TechWolf/JobBERT-v3"
 DEFAULT_MODEL = "auto"
 
 # Route names a Router head may use for titles (queries) and skill texts (documents).
+_PROGRESS_BLOCK = 2048
+
 _TITLE_ROUTES = ("anchor", "query")
 _SKILL_ROUTES = ("positive", "document")
 
@@ -117,6 +119,7 @@ class Encoder:
         self.batch_size = batch_size
         self.cache: EmbeddingStore = cache or MemoryEmbeddingStore()
         self.show_progress = show_progress
+        self.progress: Callable[[int, int], None] | None = None  # called with (done, total) while encoding
         self.model = _load(self.name, device)
         path = Path(self.name)
         self.model_id = f"{path.name}@{_folder_fingerprint(path)}" if path.is_dir() else self.name
@@ -131,6 +134,7 @@ class Encoder:
         self.batch_size = 64
         self.cache = cache or MemoryEmbeddingStore()
         self.show_progress = False
+        self.progress = None
         self.model = model
         self.title_route, self.skill_route = _routes(model)
         return self
@@ -171,14 +175,23 @@ class Encoder:
         # Sort by length so each batch pads little; restore order afterwards.
         order = np.argsort([len(t) for t in texts], kind="stable")
         kwargs = {"task": task} if task else {}
-        vecs = self.model.encode(
-            [texts[i] for i in order],
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=self.show_progress and len(texts) > self.batch_size,
-            **kwargs,
-        ).astype(np.float32, copy=False)
+        ordered = [texts[i] for i in order]
+        parts = []
+        # Blocks of texts, so long jobs (100k ESCO labels) can report progress between them.
+        for start in range(0, len(ordered), _PROGRESS_BLOCK):
+            parts.append(
+                self.model.encode(
+                    ordered[start : start + _PROGRESS_BLOCK],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                    **kwargs,
+                ).astype(np.float32, copy=False)
+            )
+            if self.progress is not None:
+                self.progress(min(start + _PROGRESS_BLOCK, len(ordered)), len(ordered))
+        vecs = np.concatenate(parts)
         result = np.empty_like(vecs)
         result[order] = vecs
         return result

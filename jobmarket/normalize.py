@@ -139,7 +139,12 @@ def normalize_file(
     langs = _index_languages(con, options, seen_langs)
     with steps(f"indexing ESCO labels ({', '.join(langs)})"):
         index = LabelIndex.from_store(con, langs)
-        matcher = Matcher(index, encoder, options.match)
+        # A cold label index is the longest step of a first run (100k+ labels): say how far it is.
+        encoder.progress = lambda done, total: steps.note(f"{done:,}/{total:,} labels encoded")
+        try:
+            matcher = Matcher(index, encoder, options.match)
+        finally:
+            encoder.progress = None
     for name in ("create_match_rows", "match_views", "candidate_view", "titles_view"):
         con.execute(sections[name])
     with steps(f"matching {n_unique:,} unique titles ({engine})"):
@@ -167,9 +172,12 @@ def normalize_file(
 
     with steps("writing the store"):
         params = {"options": asdict(options), "threshold": matcher.threshold, "index_langs": langs}
-        _write_run(
-            con, run_id, str(path), read, encoder, params, options, replaced=supersedes if replace else []
-        )
+        try:
+            _write_run(
+                con, run_id, str(path), read, encoder, params, options, replaced=supersedes if replace else []
+            )
+        finally:  # the run's TEMP tables can hold millions of rows: not kept for the connection's life
+            con.execute(sections["drop_run_temporaries"])
     counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
     methods = dict(con.execute(sections["method_counts"], [run_id]).fetchall())
     return NormalizeReport(
@@ -365,19 +373,13 @@ def _write_run(con, run_id, source, read, encoder, params, options, replaced: Se
 def export_results(con: duckdb.DuckDBPyConnection, run_id: str, out: str | Path) -> Path:
     """Write a run's per-posting results as Parquet or CSV (by extension)."""
     out = Path(out)
-    rel = con.sql(sql_sections("normalize.sql")["result_rows"], params=[run_id])
+    sections = sql_sections("normalize.sql")
+    # DuckDB writes the file: a run's millions of rows never pass through Python.
     if out.suffix == ".parquet":
-        rel.to_parquet(str(out))
+        con.sql(sections["result_rows"], params=[run_id]).to_parquet(str(out))
     elif out.suffix in (".csv", ".tsv"):
-        df = rel.df()
-        df["candidates"] = df["candidates"].map(
-            lambda cs: (
-                ";".join(f"{c['occupation_uri']}={c['score']:.4f}" for c in cs)
-                if isinstance(cs, (list, np.ndarray))
-                else ""
-            )
-        )
-        df.to_csv(out, index=False, sep="\t" if out.suffix == ".tsv" else ",")
+        con.sql(sections["result_rows_csv"], params=[run_id]).to_csv(
+            str(out), sep="\t" if out.suffix == ".tsv" else ",")
     else:
         raise JobmarketError(f"{out}: output must end in .parquet, .csv or .tsv")
     return out

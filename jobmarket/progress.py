@@ -17,13 +17,24 @@ class progress_steps:  # noqa: N801 - used like a function: `steps = progress_st
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self.seconds: dict[str, float] = {}
+        self._status = None
+        self._name = ""
+
+    def note(self, detail: str) -> None:
+        """Add a detail (e.g. "12,288/150,000 labels") to the running step's status line."""
+        if self._status is not None:
+            self._status.update(f"[bold]{self._name}…[/bold] {detail}")
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         t0 = time.perf_counter()
         if self.enabled:
-            with console.status(f"[bold]{name}…"):
-                yield
+            with console.status(f"[bold]{name}…") as status:
+                self._status, self._name = status, name
+                try:
+                    yield
+                finally:
+                    self._status = None
             console.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - t0:.1f}s)[/dim]")
         else:
             yield

@@ -45,7 +45,7 @@ def connect(
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(path, read_only=read_only)
+            con = duckdb.connect(path, read_only=read_only, config=_duckdb_config())
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
@@ -67,6 +67,12 @@ def connect(
         con.close()
         raise
     return con
+
+
+def _duckdb_config() -> dict[str, str]:
+    """JOBMARKET_DUCKDB_MEMORY (e.g. ``2GB``) caps DuckDB's memory; beyond it DuckDB spills to disk."""
+    limit = os.environ.get("JOBMARKET_DUCKDB_MEMORY")
+    return {"memory_limit": limit} if limit else {}
 
 
 def apply_schema(

@@ -14,7 +14,8 @@ from collections import defaultdict
 import pandas as pd
 
 
-def hierarchy_triplets(df: pd.DataFrame, isco: dict[str, str], max_pairs: int, seed: int = 42) -> pd.DataFrame:
+def hierarchy_triplets(df: pd.DataFrame, isco: dict[str, str], max_pairs: int,
+                      seed: int = 42) -> pd.DataFrame:
     """Triplets (anchor, positive, negative) from pairs ``df`` (title, lang, group) and group → ISCO code."""
     rng = random.Random(seed)
     titles = df[df["group"].isin(isco)].groupby("group")["title"].agg(list).to_dict()

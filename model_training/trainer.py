@@ -276,8 +276,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     return out
 
 
-def _machine() -> str:
-    threads = torch.get_num_threads()
+def _machine(threads: int | None = None) -> str:
+    threads = threads or torch.get_num_threads()
     dev = (
         torch.cuda.get_device_name(0)
         if torch.cuda.is_available()
@@ -293,6 +293,7 @@ def write_model_card(
     langs = ", ".join(f"{k} {v:,}" for k, v in stats.get("languages", {}).items())
     dev = metrics.get("dev", {})
     before = metrics.get("dev_before", {})
+    seen = int(metrics.get("steps") or 0) * cfg.batch_size
     rows = "\n".join(f"| {k} | {before.get(k, float('nan')):.4f} | {v:.4f} |" for k, v in dev.items())
     hp = "\n".join(f"| {k} | {v} |" for k, v in cfg.to_dict().items() if k not in ("esco", "note"))
     text = f"""---
@@ -313,7 +314,8 @@ multiple-negatives ranking loss (scale {cfg.scale}, cosine), every batch mixing 
   `model.encode(texts, task="anchor")` applies it).
 - Use: `SentenceTransformer(path).encode(titles, task="anchor")`, `...encode(skill_lists, task="positive")`;
   `encode_query`/`encode_document` map to the same routes. `jobmarket.encoder.Encoder(path)` picks the routes.
-- Machine: {_machine()}. Wall time {metrics.get("wall_s", 0) / 60:.1f} min, {metrics.get("steps")} steps.
+- Machine: {_machine(cfg.num_threads)}.
+  Wall time {metrics.get("wall_s", 0) / 60:.1f} min, {metrics.get("steps")} steps.
 {cfg.note}
 
 ## Data
@@ -325,7 +327,8 @@ train {stats.get("train_pairs", 0):,} pairs of
 {stats.get("occupations_dev", 0):,} held-out occupations (split by occupation: no leak).
 Skills are English (ESCO v1.1.1 has English skill labels only); titles are in every loaded language.
 
-Training pairs per language: {langs}
+Training pairs available per language: {langs}. The run saw {seen:,} pairs ({metrics.get("steps")} steps ×
+{cfg.batch_size}), every batch in equal shares per language (small languages recycled, large ones in part).
 
 ## Metrics (dev: held-out occupations' titles → their skill lists)
 | metric | before training | after |

@@ -132,3 +132,43 @@ SELECT p.posting_id, p.source_row, p.external_id, p.title_raw, p.title_clean, p.
 FROM postings p JOIN assignments a USING (posting_id)
 WHERE p.run_id = ?
 ORDER BY p.source_row;
+
+-- name: result_rows_csv
+-- result_rows with the candidates as one text field "uri=score;…" (CSV has no lists); DuckDB writes it.
+SELECT p.posting_id, p.source_row, p.external_id, p.title_raw, p.title_clean, p.seniority, p.contract,
+       p.language, p.country, a.status, a.reason, a.occupation_uri, a.label, a.isco_code,
+       a.isco_1, a.isco_2, a.isco_3, a.score, a.margin, a.method,
+       coalesce((SELECT string_agg(c.occupation_uri || '=' || printf('%.4f', c.score), ';' ORDER BY c.rank)
+                 FROM assignment_candidates c WHERE c.posting_id = p.posting_id), '') AS candidates
+FROM postings p JOIN assignments a USING (posting_id)
+WHERE p.run_id = ?
+ORDER BY p.source_row;
+
+-- name: insert_match_shards
+-- The Ray engine's output: Parquet shards in the columns of _match_rows.
+INSERT INTO _match_rows
+SELECT title_id, title_clean, language, occupation_uri, score, margin, method, status, reason,
+       cand_uris, cand_scores, embedding
+FROM read_parquet(?);
+
+-- name: match_rows_count
+SELECT count(*) FROM _match_rows;
+
+-- name: cache_from_match_rows
+-- The Ray workers' title embeddings into the store's cache, as the local engine's encoder puts them.
+INSERT INTO embedding_cache
+SELECT ?, 'anchor', m.title_clean, any_value(m.embedding)
+FROM _match_rows m
+WHERE NOT EXISTS (SELECT 1 FROM embedding_cache c
+                  WHERE c.model_id = ? AND c.route = 'anchor' AND c.text = m.title_clean)
+GROUP BY m.title_clean;
+
+-- name: drop_run_temporaries
+-- The run's TEMP tables, dropped once it is written (they can hold millions of rows).
+DROP VIEW IF EXISTS _matches;
+DROP VIEW IF EXISTS _candidates;
+DROP VIEW IF EXISTS _titles;
+DROP TABLE IF EXISTS _match_rows;
+DROP TABLE IF EXISTS _unique_titles;
+DROP TABLE IF EXISTS _title_map;
+DROP TABLE IF EXISTS _raw_titles;

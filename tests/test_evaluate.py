@@ -160,6 +160,7 @@ def test_make_tasks_and_unknown_task(tmp_path):
         "talentclef-a:en-es",
         "talentclef-a:en-zh",
     ]
+    assert [t.name for t in E.make_tasks(["esco-norm:max"], E.EvalData(tmp_path))] == ["esco-norm:max"]
     with pytest.raises(Exception, match="unknown task"):
         E.make_tasks(["nope"], E.EvalData(tmp_path))
 

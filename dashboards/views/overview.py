@@ -65,10 +65,11 @@ with data.guard():
         st.altair_chart(
             alt.Chart(top).mark_bar(color="#6a1b9a").encode(
                 x=alt.X("n:Q", title="matched postings"),
-                y=alt.Y("occupation:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
+                y=alt.Y("occupation:N", sort="-x", title=None,
+                        axis=alt.Axis(labelLimit=220, labelOverlap=False)),
                 tooltip=["country", "occupation", "n"],
-            ).properties(width=260, height=190).facet(
-                facet=alt.Facet("country:N", title=None), columns=3,
+            ).properties(width=300, height=alt.Step(18)).facet(
+                facet=alt.Facet("country:N", title=None, header=alt.Header(labelFontSize=14)), columns=2,
             ).resolve_scale(y="independent", x="independent"),
         )
     else:

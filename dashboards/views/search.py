@@ -28,9 +28,9 @@ if not text.strip():
 def bars(df, label: str, score: str, color: str) -> alt.Chart:
     return alt.Chart(df).mark_bar(color=color).encode(
         x=alt.X(f"{score}:Q", title="similarity", scale=alt.Scale(zero=False)),
-        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
         tooltip=list(df.columns.drop([c for c in df.columns if c.endswith("uri") or c.endswith("_id")])),
-    ).properties(height=max(160, 24 * len(df)))
+    ).properties(height=alt.Step(20))
 
 
 WHAT = {"occupations": "ESCO occupations", "titles": "Titles in the postings", "skills": "ESCO skills"}
@@ -50,19 +50,22 @@ with data.guard():
                  else empty for w in WHAT}
     occ, titles, skills = found["occupations"], found["titles"], found["skills"]
 
-    left, mid, right = st.columns(3)
-    left.subheader("ESCO occupations")
-    if len(occ):
-        left.altair_chart(bars(occ, "occupation", "score", "#6a1b9a"), width="stretch")
-        left.dataframe(occ[["occupation", "isco_code", "score", "method"]], hide_index=True)
-    mid.subheader("Titles in the postings")
-    if len(titles):
-        mid.altair_chart(bars(titles, "title_clean", "similarity", "#1565c0"), width="stretch")
-        mid.dataframe(titles[["title_clean", "language", "n_postings", "similarity"]], hide_index=True)
-    right.subheader("ESCO skills")
-    if len(skills):
-        label = "skill" if "skill" in skills.columns else skills.columns[1]
-        score = "similarity" if "similarity" in skills.columns else "score"
-        right.altair_chart(bars(skills, label, score, "#2e7d32"), width="stretch")
-        right.dataframe(skills[[label, "matched_label", score]] if "matched_label" in skills.columns
-                        else skills, hide_index=True)
+    if not what:
+        st.info("Pick where to search.")
+        st.stop()
+    cols = dict(zip(what, st.columns(len(what)), strict=True))
+    if "occupations" in cols and len(occ):
+        c = cols["occupations"]
+        c.subheader(WHAT["occupations"])
+        c.altair_chart(bars(occ, "occupation", "score", "#6a1b9a"), width="stretch")
+        c.dataframe(occ[["occupation", "isco_code", "score", "method"]], hide_index=True)
+    if "titles" in cols and len(titles):
+        c = cols["titles"]
+        c.subheader(WHAT["titles"])
+        c.altair_chart(bars(titles, "title_clean", "similarity", "#1565c0"), width="stretch")
+        c.dataframe(titles[["title_clean", "language", "n_postings", "similarity"]], hide_index=True)
+    if "skills" in cols and len(skills):
+        c = cols["skills"]
+        c.subheader(WHAT["skills"])
+        c.altair_chart(bars(skills, "skill", "score", "#2e7d32"), width="stretch")
+        c.dataframe(skills[["skill", "matched_label", "score"]], hide_index=True)

@@ -143,6 +143,6 @@ with data.guard():
         },
     )
     slug = uri.rsplit("/", 1)[-1][:12]
-    st.download_button("Download the gap (CSV)", gap.to_csv(index=False).encode(), icon="⬇️",
+    st.download_button("Download the gap (CSV)", gap.to_csv(index=False).encode(), icon=":material/download:",
                        file_name=f"skill_gap_{slug}_{demand_country if demand_country != ALL else 'all'}.csv",
                        mime="text/csv", on_click="ignore")

@@ -50,12 +50,13 @@ with data.guard():
         st.altair_chart(
             alt.Chart(rows).mark_bar().encode(
                 x=alt.X("n_postings:Q", title="postings"),
-                y=alt.Y("title:N", sort="-x", title=None, axis=alt.Axis(labelLimit=230)),
+                y=alt.Y("title:N", sort="-x", title=None, axis=alt.Axis(labelLimit=230, labelOverlap=False)),
                 color=alt.Color("language:N", legend=alt.Legend(orient="bottom")),
                 tooltip=["country", "title", "language", "n_postings",
                          alt.Tooltip("share_in_country:Q", format=".0%")],
-            ).properties(width=250, height=130).facet(
-                facet=alt.Facet("country:N", sort=list(shown), title=None), columns=3,
+            ).properties(width=300, height=alt.Step(18)).facet(
+                facet=alt.Facet("country:N", sort=list(shown), title=None,
+                                header=alt.Header(labelFontSize=14)), columns=2,
             ).resolve_scale(y="independent", x="independent"),
         )
         with st.expander("The titles as a table"):
