@@ -76,14 +76,15 @@ def normalize(
     file: Annotated[Path, typer.Argument(help="Postings: CSV, TSV, Parquet or JSONL.")],
     db: Db = DEFAULT_DB,
     model: Model = DEFAULT_MODEL,
-    esco: Annotated[list[Path] | None, typer.Option(help="ESCO package(s) to import first if the store has none.")]
-    = None,
+    esco: Annotated[
+        list[Path] | None, typer.Option(help="ESCO package(s) to import first if the store has none.")
+    ] = None,
     title_col: Annotated[str | None, typer.Option(help="Title column (auto-detected).")] = None,
     id_col: Annotated[str | None, typer.Option(help="Id column (auto-detected).")] = None,
     country_col: Annotated[str | None, typer.Option(help="Country column (auto-detected).")] = None,
     lang_col: Annotated[str | None, typer.Option(help="Language column (auto-detected).")] = None,
     description_col: Annotated[str | None, typer.Option(help="Description column (auto-detected).")] = None,
-    lang: Annotated[str | None, typer.Option(help="Language of all postings (else detected per title).")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of all postings (else detected).")] = None,
     label_lang: Annotated[str, typer.Option(help="Language of the occupation labels in the output.")] = "en",
     index_lang: Annotated[list[str] | None, typer.Option(help="ESCO label languages to match against "
                                                               "(default: English + the postings').")] = None,

@@ -114,7 +114,8 @@ class Matcher:
         top = sims.max(axis=1, keepdims=True)
         np.subtract(sims, top, out=sims)
         np.exp(sims / t, out=sims)
-        return top + t * np.log(np.add.reduceat(sims, self._starts, axis=1))
+        # A far-off occupation's sum can underflow to 0: floor it so its score is just very low.
+        return top + t * np.log(np.maximum(np.add.reduceat(sims, self._starts, axis=1), 1e-30))
 
     def _decide(self, key: str, fuzzy_hit: tuple[set[str], float] | None, occ: np.ndarray) -> Match:
         k = self.config.top_k
