@@ -10,7 +10,7 @@ DB ?= market.duckdb
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[offline,dashboard,training,dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[offline,dashboard,training,eval,ray,dev]'
 	touch $@
 
 install: $(VENV)/.installed
