@@ -81,6 +81,11 @@ class LabelIndex:
                 f"no ESCO occupation labels in languages {', '.join(languages)}: "
                 "run `jobmarket esco import PATH`"
             )
+        return cls.from_rows(rows)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[str, str, str, str]]) -> LabelIndex:
+        """(uri, lang, label, kind) rows, ordered by uri, each label expanded into its gendered halves."""
         uris, langs, texts, kinds = [], [], [], []
         for uri, lang, label, kind in rows:
             for text in expand_label(label):

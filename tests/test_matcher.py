@@ -41,14 +41,7 @@ def index() -> LabelIndex:
         (TAILOR, "en", "tailor", "preferred"),
         (SAILOR, "en", "sailor", "preferred"),
     ]
-    uris, langs, texts, kinds = [], [], [], []
-    for uri, lang, label, kind in sorted(rows):
-        for text in expand_label(label):
-            uris.append(uri)
-            langs.append(lang)
-            texts.append(text)
-            kinds.append(kind)
-    return LabelIndex(uris, langs, texts, kinds)
+    return LabelIndex.from_rows(sorted(rows))
 
 
 def encoder(extra: dict[str, list[float]]) -> FakeEncoder:
