@@ -242,7 +242,9 @@ class LabelMatchStage:
                     key = tokens[0]  # one-letter labels ("R") match case-sensitively
                 self.exact[key][lang].add(uri)
                 self.key_text.setdefault(key, text)
-                if any(c.isupper() or c.isdigit() or c in "+#." for c in variant):
+                # A one-letter name ("R", "C") in another language's text is mostly an initial or a
+                # list marker, not the skill: such labels match only in their own language.
+                if len(key) > 1 and any(c.isupper() or c.isdigit() or c in "+#." for c in variant):
                     names.add(key)
                 longest = max(longest, len(tokens))
         self.names = names
