@@ -69,7 +69,9 @@ ORDER BY weight DESC NULLS LAST, sp.skill_uri;
 -- Skills an occupation demands in a country against a supply table (any table or view with columns
 -- skill_uri and weight, named as a string): gap = demand − supply, largest first.
 CREATE OR REPLACE MACRO skill_gap(uri, in_country, supply_table) AS TABLE
-WITH demand AS (SELECT skill_uri, skill, weight FROM skill_profile(uri, in_country)),
+-- Demand is what the postings ask for (the share naming the skill), not the model's view of the job.
+WITH demand AS (SELECT skill_uri, skill, share AS weight FROM skill_profile(uri, in_country)
+                WHERE share IS NOT NULL),
      supply AS (SELECT skill_uri, max(weight) AS weight FROM query_table(supply_table) GROUP BY skill_uri)
 SELECT coalesce(d.skill_uri, s.skill_uri) AS skill_uri,
        coalesce(d.skill, l.label) AS skill,
