@@ -38,6 +38,7 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet",)
 SNIFF_BYTES = 1 << 20  # what Python looks at: the first megabyte
+CR_BREAK = re.compile(r"\r\n?")
 CHUNK = 1 << 20
 MAX_LINE_SIZE = 32 << 20  # one record may be this long (DuckDB's default is 2 MB)
 DELIMITERS = (",", ";", "\t", "|")
@@ -162,13 +163,26 @@ class _Reader:
                 f"{f'c{index[name]}' if (name := getattr(self.columns, role)) else 'NULL::VARCHAR'} "
                 f"AS {ROLE_COLUMNS[role]}" for role in ROLES)
             columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-            self._exec("csv_stage", projection=select, path=_lit(source),
-                       delim=_lit(self.delimiter), columns=columns)
-            self._exec("csv_staged_rows")
-            self._rejected(header_lines=1, names=header)
-            if self._count(self.names["rejected"]):
-                self._correct_for_blank_lines(source)
-            self._finish()
+            try:
+                self._stage_csv(source, header, select, columns)
+            except duckdb.InvalidInputException as exc:
+                # DuckDB takes one line ending per file: a CRLF or a bare CR among LF lines stops its strict
+                # parser. Python's csv module and pandas read each as a line break: so do we.
+                if "state machine reached an invalid state" not in str(exc):
+                    raise
+                with _lf_line_endings(source) as fixed:
+                    if fixed is None:
+                        raise
+                    self._stage_csv(fixed, header, select, columns)
+
+    def _stage_csv(self, source: str, header: list[str], select: str, columns: str) -> None:
+        self._exec("csv_stage", projection=select, path=_lit(source), delim=_lit(self.delimiter),
+                   columns=columns)
+        self._exec("csv_staged_rows")
+        self._rejected(header_lines=1, names=header)
+        if self._count(self.names["rejected"]):
+            self._correct_for_blank_lines(source)
+        self._finish()
 
     def _correct_for_blank_lines(self, source: str) -> None:
         """Make the rejects' positions count only records: DuckDB skips blank lines but counts them.
@@ -356,6 +370,32 @@ def _utf8_copy(path: Path, encoding: str | None, json: bool = False) -> Iterator
         target = tmp / (path.stem + ".utf8" + path.suffix)
         _transcode(path, target, enc)
         yield str(target), enc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def _lf_line_endings(source: str) -> Iterator[str | None]:
+    """A copy of ``source`` whose line breaks outside quotes (CRLF, bare CR) are all LF, or None when it
+    has none to change. Quotes are tracked by parity (RFC 4180 doubles a quote inside a quoted field, so
+    parity stays right), chunk by chunk; a CR inside quotes is text and stays."""
+    tmp = Path(tempfile.mkdtemp(prefix="jobmarket-"))
+    target = tmp / ("lf" + Path(source).suffix)
+    changed, inside = False, False
+    try:
+        with open(source, encoding="utf-8", errors="surrogateescape", newline="") as src, \
+                open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as dst:
+            while chunk := src.read(CHUNK):
+                if chunk.endswith("\r"):  # whether it is a CRLF shows in the next character
+                    chunk += src.read(1)
+                parts = chunk.split('"')
+                for i in range(1 if inside else 0, len(parts), 2):
+                    fixed = CR_BREAK.sub("\n", parts[i])
+                    changed |= fixed != parts[i]
+                    parts[i] = fixed
+                inside ^= (len(parts) - 1) % 2 == 1
+                dst.write('"'.join(parts))
+        yield str(target) if changed else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -66,6 +66,8 @@ def write_corpus(folder: Path) -> dict[str, int | None]:
     put("empty.csv", b"", None)
     put("header_only.csv", b"id,title,country\n", 0)
     put("header_only_crlf_bom.csv", b"\xef\xbb\xbfid,title,country\r\n", 0)
+    # LF lines with a bare CR and a CRLF (pasted together): Python's csv module reads both as line breaks.
+    put("mixed_line_endings.csv", b"id,title,country\nm1,Baker\rm2,Cook,DE\r\nm3,\"Chef\rde partie\",ES\n", 3)
     put("blank_lines.csv", b"id,title,country\n\nx1,Pharmacist,DE\n\n\nx2,Waiter,ES\n", 2)
     records = [json.dumps({"id": i, "title": t, "country": c}, ensure_ascii=False) for i, t, c in ROWS]
     jsonl = "\n".join(records[:4] + ["{not json", "[1, 2]", ""] + records[4:]) + "\n"
