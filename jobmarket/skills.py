@@ -328,19 +328,21 @@ class EmbeddingStage:
 
     Skill labels go through the encoder's skill route (``positive``); segments through ``sentence_route``
     (``skills``, the default: a description sentence is closest to JobBERT-V3's skill lists; or ``titles``).
-    A skill's score for a segment is the best of its labels' cosines.
+    A skill's score for a segment is the best of its labels' cosines. Labels shorter than
+    ``min_label_chars`` ("R", "C") are left to the label-matching stage: the embedding of a letter says
+    nothing about the skill, yet lands near many segments.
     """
 
     def __init__(self, labels: SkillLabels, encoder, *, threshold: float | None = None,
                  top_n: int | None = None, kinds: Sequence[str] = ("preferred",),
-                 sentence_route: str = "skills", chunk: int = 512) -> None:
+                 sentence_route: str = "skills", chunk: int = 512, min_label_chars: int = 3) -> None:
         cal_threshold, cal_top_n = calibration_for(encoder.name)
         self.threshold = cal_threshold if threshold is None else threshold
         self.top_n = cal_top_n if top_n is None else top_n
         self.encoder = encoder
         self.sentence_route = sentence_route
         self.chunk = chunk
-        rows = labels.select(kinds)
+        rows = [i for i in labels.select(kinds) if len(labels.texts[i].replace(" ", "")) >= min_label_chars]
         self.label_texts = [labels.texts[i] for i in rows]
         self.skill_uris = sorted({labels.uris[i] for i in rows})
         index = {u: j for j, u in enumerate(self.skill_uris)}

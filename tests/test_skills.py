@@ -180,3 +180,18 @@ def test_benchmark_metrics_match_a_hand_worked_case():
     assert bench.rp_at_k(["x", "y", "a"], {"a"}, 5) == 1.0  # min(5, 1) = 1
     assert bench.reciprocal_rank(["x", "y", "b"], gold) == pytest.approx(1 / 3)
     assert bench.reciprocal_rank(["x"], gold) == 0.0
+
+
+def test_one_letter_skills_are_found_by_name_never_by_embedding(tiny_router_model):
+    from jobmarket.encoder import Encoder
+
+    labels = SkillLabels(uris=["skill:r", "skill:c", "skill:budgets"], langs=["en"] * 3,
+                         texts=["R", "C", "manage budgets"], kinds=["preferred"] * 3)
+    # threshold -1: every skill the embedding stage scores at all would be a finding.
+    extractor = SkillExtractor.default(labels, Encoder(str(tiny_router_model)), threshold=-1.0, top_n=3)
+    found = extractor.extract("Statistics with R. You manage budgets.", "en")
+    by_skill = {f.skill_uri: f.method for f in found}
+    assert by_skill["skill:r"] == "exact"  # the name itself, by the label stage
+    assert "skill:c" not in by_skill  # a letter's embedding would land near any sentence
+    assert by_skill["skill:budgets"] in ("exact", "embedding")
+    assert extractor.stages[1].label_texts == ["manage budgets"]
