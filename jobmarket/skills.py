@@ -329,7 +329,7 @@ class EmbeddingStage:
     Skill labels go through the encoder's skill route (``positive``); segments through ``sentence_route``
     (``skills``, the default: a description sentence is closest to JobBERT-V3's skill lists; or ``titles``).
     A skill's score for a segment is the best of its labels' cosines. Labels shorter than
-    ``min_label_chars`` (one letter: "R", "C") are left to the label-matching stage: the embedding of a
+    ``min_label_chars`` (one letter, such as "R") are left to the label-matching stage: the embedding of a
     letter says nothing about the skill, yet lands near many segments. Two characters ("C#") stay:
     on the skill-extraction benchmark dropping them cost RP@5.
     """
