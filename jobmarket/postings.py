@@ -386,8 +386,11 @@ def _lf_line_endings(source: str) -> Iterator[str | None]:
         with open(source, encoding="utf-8", errors="surrogateescape", newline="") as src, \
                 open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as dst:
             while chunk := src.read(CHUNK):
-                if chunk.endswith("\r"):  # whether it is a CRLF shows in the next character
-                    chunk += src.read(1)
+                while chunk.endswith("\r"):  # whether it is a CRLF shows in the next character
+                    more = src.read(1)
+                    if not more:
+                        break
+                    chunk += more
                 parts = chunk.split('"')
                 for i in range(1 if inside else 0, len(parts), 2):
                     fixed = CR_BREAK.sub("\n", parts[i])

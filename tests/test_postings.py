@@ -378,3 +378,18 @@ def test_real_jobbert_titles(con):
     assert res.columns.title == "vacancyTitle"
     n = sum(1 for _ in open(JOBBERT, encoding="utf-8")) - 1
     accounted(con, res, n)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+def test_line_endings_become_lf_outside_quotes_at_any_chunk_boundary(tmp_path, monkeypatch, chunk):
+    from jobmarket import postings
+
+    monkeypatch.setattr(postings, "CHUNK", chunk)
+    src = tmp_path / "mixed.csv"
+    src.write_bytes(b'id,title\r\na,"x\r\ny"\rb,z\r\r\nc,"q""\r"\n')
+    with postings._lf_line_endings(str(src)) as fixed:
+        assert Path(fixed).read_bytes() == b'id,title\na,"x\r\ny"\nb,z\n\nc,"q""\r"\n'
+    lf = tmp_path / "lf.csv"
+    lf.write_bytes(b'id,title\na,"x\r\ny"\n')
+    with postings._lf_line_endings(str(lf)) as fixed:
+        assert fixed is None  # nothing to change: no copy to read
