@@ -127,10 +127,11 @@ class Matcher:
         method, fixed_score = "embedding", None
         if self.config.use_exact and key in self.index.exact:
             fixed, method, fixed_score = self.index.exact[key], "exact", 1.0
-        elif fuzzy_hit is not None and fuzzy_hit[0] & {u for u, _ in ranked[: self.config.fuzzy_agree_k]}:
+        elif fuzzy_hit is not None and (
+            agreed := fuzzy_hit[0] & {u for u, _ in ranked[: self.config.fuzzy_agree_k]}
+        ):
             # A near-exact string can be a different job ("chemist"/"chemists" fine, "tailor"/"sailor" not):
             # trust it only where the embedding also ranks that occupation near the top.
-            agreed = fuzzy_hit[0] & {u for u, _ in ranked[: self.config.fuzzy_agree_k]}
             fixed, method, fixed_score = agreed, "fuzzy", fuzzy_hit[1]
         if fixed:
             # Several occupations can share a label: order them by the embedding's view.

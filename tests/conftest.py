@@ -89,3 +89,17 @@ def small_store(tmp_path_factory, esco_subset, tiny_model) -> Path:
     need_shared(EURES)
     folder = tmp_path_factory.mktemp("small_store")
     return build_small_store(folder, esco_subset, tiny_model, eures_head(folder / "eures_sample.csv", EURES))
+
+
+@pytest.fixture()
+def writable_market(small_store, tiny_model, tmp_path):
+    """A Market on this test's own copy of small_store, so writes never reach the shared one."""
+    import shutil
+
+    from jobmarket.api import Market
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(small_store, db)
+    m = Market.open(db, model=str(tiny_model))
+    yield m
+    m.close()

@@ -3,8 +3,6 @@ tables intact and fail (when they fail) with a clean JobmarketError, never a Duc
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
@@ -23,12 +21,8 @@ ATTACKS = [
 
 
 @pytest.fixture()
-def market(small_store, tiny_model, tmp_path):
-    db = tmp_path / "inj.duckdb"
-    shutil.copy(small_store, db)
-    m = Market.open(db, model=str(tiny_model))
-    yield m
-    m.close()
+def market(writable_market):
+    return writable_market
 
 
 def fingerprint(m: Market) -> dict:

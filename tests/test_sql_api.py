@@ -28,12 +28,8 @@ def market(small_store, tiny_model):
 
 
 @pytest.fixture()
-def writable(small_store, tiny_model, tmp_path):
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(small_store, db)
-    m = Market.open(db, model=str(tiny_model))
-    yield m
-    m.close()
+def writable(writable_market):
+    return writable_market
 
 
 def some_title(market) -> tuple[str, str]:
