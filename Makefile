@@ -29,7 +29,7 @@ test-browser: install
 	$(PY) -m pytest -q -m browser
 
 lint: install
-	$(VENV)/bin/ruff check jobmarket model_training dashboards benchmarks tests
+	$(VENV)/bin/ruff check jobmarket model_training benchmarks tests
 
 bench-normalize: install
 	$(PY) benchmarks/normalize.py

@@ -68,7 +68,7 @@ def esco_label_sample(n: int, seed: int = 0) -> pd.DataFrame:
 
 def encode_cached(texts: list[str], name: str) -> np.ndarray:
     """Title embeddings of the offline model (``Encoder('auto')``), cached on disk by text list."""
-    from jobmarket.encoder import Encoder
+    from jobmarket.encoders.sentence_transformer import Encoder
 
     key = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
     path = CACHE / f"{name}-{key}.npy"
@@ -113,7 +113,7 @@ GRID_DIMS = [32, 64, 128]
 
 
 def sweep(ids, vectors, langs, y, groups, weights=None, extra=()) -> list[dict]:
-    from jobmarket.cluster import TitleClusterer
+    from jobmarket.clustering.clusterer import TitleClusterer
 
     rows = []
     points = [(d, *p, True) for d in GRID_DIMS for p in GRID_PARAMS] + list(extra)
@@ -194,8 +194,8 @@ def eures_part(db: Path) -> tuple[list[dict], dict]:
 def eures_encoded_part() -> tuple[list[dict], dict]:
     """Without a normalized store: clean and encode the EURES titles here; reference = each title's nearest
     English ESCO preferred label under the same model (a zero-shot proxy for the matcher's assignment)."""
-    from jobmarket.countries import country_languages
-    from jobmarket.titles import clean_title, detect_language
+    from jobmarket.text.countries import country_languages
+    from jobmarket.text.titles import clean_title, detect_language
 
     df = pd.read_csv(EURES, dtype=str, keep_default_na=False)
     rows = []
@@ -332,7 +332,7 @@ def write_markdown(report: dict) -> None:
             f"\n## (b) EURES postings: {i['titles']:,} unique cleaned titles of {i['postings']:,} postings, "
             f"{i['countries']} countries, {i['languages']} languages\n",
             (
-                f"Reference: {i['reference']}; titles cleaned by `jobmarket.titles`, encoded here (a "
+                f"Reference: {i['reference']}; titles cleaned by `jobmarket.text.titles`, encoded here (a "
                 "normalized EURES store was not ready when this ran).\n"
                 if "reference" in i
                 else "Normalized with the offline model (`jobmarket normalize`); reference = the ESCO "

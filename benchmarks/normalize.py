@@ -50,8 +50,8 @@ def ranking_metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float
 
 
 def esco_store(db: Path):
-    from jobmarket.esco import import_esco
-    from jobmarket.store import connect, esco_versions
+    from jobmarket.esco.importer import import_esco
+    from jobmarket.store.connection import connect, esco_versions
 
     con = connect(db)
     if not esco_versions(con):
@@ -63,7 +63,7 @@ def fuzzy_baseline(index, titles: list[str]) -> list[list[str]]:
     """Rank occupations by their best rapidfuzz WRatio over English labels: the classic string matcher."""
     from rapidfuzz import fuzz, process
 
-    from jobmarket.titles import clean_title, normalize_label
+    from jobmarket.text.titles import clean_title, normalize_label
 
     en = index.by_lang["en"]
     choices = [index.keys[i] for i in en]
@@ -85,11 +85,11 @@ def fuzzy_baseline(index, titles: list[str]) -> list[list[str]]:
 
 
 def accuracy(model: str, limit: int | None) -> dict:
-    from jobmarket.encoder import Encoder
-    from jobmarket.label_index import LabelIndex
-    from jobmarket.matcher import MatchConfig, Matcher
-    from jobmarket.store import DuckEmbeddingStore
-    from jobmarket.titles import clean_title
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.matching.label_index import LabelIndex
+    from jobmarket.matching.matcher import MatchConfig, Matcher
+    from jobmarket.store.connection import DuckEmbeddingStore
+    from jobmarket.text.titles import clean_title
 
     df = pd.read_csv(DATA / "jobbert_eval" / "titles.csv")
     if limit:

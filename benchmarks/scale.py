@@ -108,8 +108,8 @@ def make_postings(path: Path, n: int, titles: list[str], specs: list[str], spec_
 # ---------------------------------------------------------------- one run in a fresh process
 CHILD = """
 import json, resource, sys, time
-from jobmarket.api import Market
-from jobmarket.encoder import Encoder
+from jobmarket.market import Market
+from jobmarket.encoders.sentence_transformer import Encoder
 db, src = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 with Market.open(db, model="auto") as m:

@@ -81,7 +81,7 @@ def load_split(name: str, label_uri: dict[str, str]) -> tuple[list[str], list[se
 
 
 def label_rankings(stage, docs) -> list[list[str]]:
-    from jobmarket.skills import _rank
+    from jobmarket.skills.extract import _rank
 
     out = []
     for findings in stage.find_many(docs):
@@ -104,16 +104,16 @@ def main() -> None:  # noqa: PLR0915 - a linear script
 
     import torch
 
-    from jobmarket.encoder import Encoder
-    from jobmarket.esco import import_esco
-    from jobmarket.skills import (
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.esco.importer import import_esco
+    from jobmarket.skills.extract import (
         Doc,
         EmbeddingStage,
         LabelMatchStage,
         SkillLabels,
         split_segments,
     )
-    from jobmarket.store import DuckEmbeddingStore, connect
+    from jobmarket.store.connection import DuckEmbeddingStore, connect
 
     t_all = time.perf_counter()
     con = connect(":memory:")
@@ -276,7 +276,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
 
 
 def _subset(labels, kinds):
-    from jobmarket.skills import SkillLabels
+    from jobmarket.skills.extract import SkillLabels
 
     rows = labels.select(kinds)
     return SkillLabels([labels.uris[i] for i in rows], [labels.langs[i] for i in rows],

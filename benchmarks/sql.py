@@ -140,9 +140,9 @@ def try_vss() -> str:
 
 def bench_embed(n_titles: int = 500) -> dict | None:
     """embed() in SQL (Arrow UDF) against the encoder called directly, on distinct real-looking titles."""
-    from jobmarket import offline
-    from jobmarket.api import Market
-    from jobmarket.encoder import Encoder
+    from jobmarket.encoders import offline
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.market import Market
 
     if not offline.is_installed():
         return None

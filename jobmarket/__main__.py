@@ -1,3 +1,3 @@
-from jobmarket.cli import app
+from jobmarket.cli.app import app
 
 app()

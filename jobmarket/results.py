@@ -27,7 +27,7 @@ def as_result(df: pd.DataFrame, as_: str, con: duckdb.DuckDBPyConnection) -> Que
 
 @dataclass
 class OccupationInfo:
-    """An ESCO occupation as :meth:`jobmarket.api.Market.occupation` describes it."""
+    """An ESCO occupation as :meth:`jobmarket.market.Market.occupation` describes it."""
 
     uri: str
     label: str

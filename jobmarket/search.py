@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from jobmarket.errors import JobmarketError
-from jobmarket.sqlfiles import sql_sections
+from jobmarket.sql import sql_sections
 
 
 def _sql() -> dict[str, str]:

@@ -18,14 +18,15 @@ import numpy as np
 import pandas as pd
 
 from jobmarket.errors import JobmarketError
-from jobmarket.sqlfiles import sql_sections
+from jobmarket.sql import sql_sections
 
 COLUMNS = ["title", "lang", "group", "skills"]
 
 
 def load_esco(paths: Sequence[str | Path], progress: bool = True) -> duckdb.DuckDBPyConnection:
     """Import ESCO packages into an in-memory store (a few seconds for all shared languages)."""
-    from jobmarket import esco, store
+    from jobmarket.esco import importer as esco
+    from jobmarket.store import connection as store
 
     con = duckdb.connect(":memory:")
     store.apply_schema(con)

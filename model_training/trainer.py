@@ -33,7 +33,7 @@ class TrainingData:
 
 def resolve_base(name: str) -> str:
     if name in ("auto", "offline", None):
-        from jobmarket.offline import install_offline_model
+        from jobmarket.encoders.offline import install_offline_model
 
         return str(install_offline_model())
     return name
@@ -313,7 +313,8 @@ multiple-negatives ranking loss (scale {cfg.scale}, cosine), every batch mixing 
 - Prompt: {repr(cfg.prompt)} on both routes (set as the default prompt, so
   `model.encode(texts, task="anchor")` applies it).
 - Use: `SentenceTransformer(path).encode(titles, task="anchor")`, `...encode(skill_lists, task="positive")`;
-  `encode_query`/`encode_document` map to the same routes. `jobmarket.encoder.Encoder(path)` picks the routes.
+  `encode_query`/`encode_document` map to the same routes.
+  `jobmarket.encoders.sentence_transformer.Encoder(path)` picks the routes.
 - Machine: {_machine(cfg.num_threads)}.
   Wall time {metrics.get("wall_s", 0) / 60:.1f} min, {metrics.get("steps")} steps.
 {cfg.note}

@@ -96,7 +96,7 @@ def writable_market(small_store, tiny_model, tmp_path):
     """A Market on this test's own copy of small_store, so writes never reach the shared one."""
     import shutil
 
-    from jobmarket.api import Market
+    from jobmarket.market import Market
 
     db = tmp_path / "copy.duckdb"
     shutil.copy(small_store, db)

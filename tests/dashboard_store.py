@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jobmarket.api import Market
+from jobmarket.market import Market
 
 ACCOUNTANT = "http://data.europa.eu/esco/occupation/eda0d957-3c3c-4139-b89a-a18bc9e18897"
 # Real ESCO v1.1.1 skills; the label stage finds them in the descriptions below.

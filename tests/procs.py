@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from jobmarket.api import Market
+from jobmarket.market import Market
 
 ROOT = Path(__file__).resolve().parents[1]
 

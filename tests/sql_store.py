@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from jobmarket.api import Market
+from jobmarket.market import Market
 
 # Abstain below this cosine: the tiny random model's scores sit high, so this makes some abstentions.
 THRESHOLD = 0.97

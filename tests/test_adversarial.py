@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobmarket.api import Market
 from jobmarket.errors import JobmarketError
-from jobmarket.postings import read_postings
+from jobmarket.io.postings import read_postings
+from jobmarket.market import Market
 from tests.adversarial import write_corpus
 
 

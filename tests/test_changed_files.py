@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from jobmarket.cli import app
+from jobmarket.cli.app import app
 from tests.procs import esco_store, postings_file
 
 runner = CliRunner()
@@ -19,7 +19,7 @@ def normalize(src, db, model, *args):
 
 
 def runs(db):
-    from jobmarket import store
+    from jobmarket.store import connection as store
 
     con = store.connect(db, read_only=True)
     try:

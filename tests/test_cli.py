@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from jobmarket.cli import app
+from jobmarket.cli.app import app
 
 runner = CliRunner()
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from jobmarket import store
-from jobmarket.cluster import TitleClusterer
-from jobmarket.cluster_run import ClusterOptions, run_clustering, titles_by_country
+from jobmarket.clustering.clusterer import TitleClusterer
 from jobmarket.errors import JobmarketError
+from jobmarket.pipelines.cluster import ClusterOptions, run_clustering, titles_by_country
+from jobmarket.store import connection as store
 
 LANGS = ("de", "es", "pl")
 COUNTRY = {"de": "DE", "es": "ES", "pl": "PL"}
@@ -296,9 +296,9 @@ def test_store_without_embeddings_says_so(con):
 @pytest.mark.slow
 def test_esco_labels_of_one_occupation_share_a_cluster(esco_subset):
     """Preferred labels of the 20-occupation ESCO subset in en/de/es, encoded by the offline model."""
-    from jobmarket import offline
-    from jobmarket.encoder import Encoder
-    from jobmarket.titles import clean_title
+    from jobmarket.encoders import offline
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.text.titles import clean_title
 
     if not offline.is_installed():
         pytest.skip("offline model not installed: run `jobmarket model install-offline`")

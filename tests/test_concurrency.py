@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from jobmarket import store
-from jobmarket.api import Market
-from jobmarket.cli import app
-from jobmarket.store import StoreBusyError
+from jobmarket.cli.app import app
+from jobmarket.market import Market
+from jobmarket.store import connection as store
+from jobmarket.store.connection import StoreBusyError
 from tests.procs import esco_store, postings_file, start_normalize
 
 runner = CliRunner()
@@ -62,7 +62,7 @@ def test_readers_get_store_busy_while_normalize_writes(setup, monkeypatch):
 
 def test_dashboard_reader_says_busy(setup):
     pytest.importorskip("streamlit")
-    from dashboards import data
+    from jobmarket.dashboard import data
 
     db, src, model = setup
     writer = start_normalize(src, db, model, JOBMARKET_TEST_PAUSE_AT="match", JOBMARKET_TEST_PAUSE_S="15")

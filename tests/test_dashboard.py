@@ -6,16 +6,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from jobmarket.dashboard import APP_PATH  # noqa: E402
 from tests.dashboard_store import ACCOUNTANT, MANAGE_BUDGETS, SQL, dashboard_store_fixture  # noqa: E402, F401
 
-APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+APP = APP_PATH
 
 
 def charts(at: AppTest) -> list:

@@ -18,7 +18,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 @pytest.fixture(scope="module")
 def browser_parts():
     pytest.importorskip("selenium")
-    from dashboards import browser
+    from jobmarket.dashboard import browser
 
     for exe in (browser.CHROMIUM, browser.CHROMEDRIVER):
         if not shutil.which(exe):

@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jobmarket.esco import EscoError, EscoSource, detect_version, discover, import_esco
+from jobmarket.esco.importer import EscoError, EscoSource, detect_version, discover, import_esco
+from jobmarket.sql import read_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 ESCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "esco"
@@ -25,7 +26,7 @@ LABELS_HASH = (
 
 def new_store() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute((ROOT / "sql" / "schema.sql").read_text(encoding="utf-8"))
+    con.execute(read_sql("schema.sql"))
     return con
 
 

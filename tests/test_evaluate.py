@@ -1,4 +1,4 @@
-"""jobmarket.evaluate: metrics on hand-checked toy cases, TalentCLEF-shaped tasks, ESCO tasks, the CLI."""
+"""jobmarket.evaluation: metrics on hand-checked toy cases, TalentCLEF-shaped tasks, ESCO tasks, the CLI."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from jobmarket import evaluate as E
-from jobmarket.cli import app
+from jobmarket.cli.app import app
+from jobmarket.evaluation import evaluate as E
 
 
 def test_ir_metrics_hand_checked():
@@ -125,7 +125,7 @@ def test_cross_lingual_into_chinese_is_reported_not_judged(tmp_path):
 
 
 def test_esco_tasks_on_the_real_subset(tmp_path, esco_subset, tiny_router_model):
-    from jobmarket.encoder import Encoder
+    from jobmarket.encoders.sentence_transformer import Encoder
 
     titles = tmp_path / "jobbert_eval"
     titles.mkdir()

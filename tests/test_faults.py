@@ -2,7 +2,8 @@
 run visible to a reader), and the rerun finishes with exactly one assignment per input row.
 
 Real subprocesses (`python -m jobmarket normalize`) with the tiny model and the real ESCO subset; the run is
-killed at named step boundaries (JOBMARKET_TEST_KILL_AT, see jobmarket.normalize.checkpoint) and at random
+killed at named step boundaries (JOBMARKET_TEST_KILL_AT, see
+jobmarket.pipelines.normalize.checkpoint) and at random
 times.
 """
 
@@ -14,7 +15,7 @@ import time
 
 import pytest
 
-from jobmarket import store
+from jobmarket.store import connection as store
 from tests.procs import esco_store, postings_file, run_normalize, start_normalize
 
 N_ROWS = 90

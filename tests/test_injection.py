@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from jobmarket.api import Market
 from jobmarket.errors import JobmarketError
+from jobmarket.market import Market
 
 ATTACKS = [
     "x'; DROP TABLE runs; --",

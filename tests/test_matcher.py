@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from jobmarket.label_index import LabelIndex, expand_label
-from jobmarket.matcher import MatchConfig, Matcher
+from jobmarket.matching.label_index import LabelIndex, expand_label
+from jobmarket.matching.matcher import MatchConfig, Matcher
 
 DEV, NURSE, TAILOR, SAILOR = "occ:dev", "occ:nurse", "occ:tailor", "occ:sailor"
 # Each occupation has a direction; a text's vector is its occupation's direction (or the given mix).

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from jobmarket.api import Market
-from jobmarket.encoder import Encoder
+from jobmarket.encoders.sentence_transformer import Encoder
 from jobmarket.errors import JobmarketError
+from jobmarket.market import Market
 
 TITLES = [
     "Software Developer (m/w/d)",  # exact after cleaning the gender marker

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobmarket.postings import ColumnMap, PostingsError, ReadResult, file_sha256, read_postings
+from jobmarket.io.postings import ColumnMap, PostingsError, ReadResult, file_sha256, read_postings
 from tests.conftest import EURES, SHARED, need_shared
 
 JOBBERT = SHARED / "jobbert_eval" / "titles.csv"
@@ -382,7 +382,7 @@ def test_real_jobbert_titles(con):
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
 def test_line_endings_become_lf_outside_quotes_at_any_chunk_boundary(tmp_path, monkeypatch, chunk):
-    from jobmarket import postings
+    from jobmarket.io import postings
 
     monkeypatch.setattr(postings, "CHUNK", chunk)
     src = tmp_path / "mixed.csv"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jobmarket.api import Market
+from jobmarket.market import Market
 from tests.procs import postings_file
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from jobmarket import store
-from jobmarket.esco import import_esco
-from jobmarket.skills import SkillExtractor, SkillLabels, extract_run, split_segments
+from jobmarket.esco.importer import import_esco
+from jobmarket.skills.extract import SkillExtractor, SkillLabels, extract_run, split_segments
+from jobmarket.store import connection as store
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGE_BUDGETS = "http://data.europa.eu/esco/skill/21c5790c-0930-4d74-b3b0-84caf5af12ea"
@@ -145,9 +145,9 @@ def test_rerun_replaces_its_rows(skills_store):
 def test_market_skills_with_a_model_ranks_skills_for_titles(skills_store, tiny_router_model, tmp_path):
     from typer.testing import CliRunner
 
-    from jobmarket.api import Market
-    from jobmarket.cli import app
-    from jobmarket.encoder import Encoder
+    from jobmarket.cli.app import app
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.market import Market
 
     con, occ = skills_store
     db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")\
@@ -183,7 +183,7 @@ def test_benchmark_metrics_match_a_hand_worked_case():
 
 
 def test_one_letter_skills_are_found_by_name_never_by_embedding(tiny_router_model):
-    from jobmarket.encoder import Encoder
+    from jobmarket.encoders.sentence_transformer import Encoder
 
     labels = SkillLabels(uris=["skill:r", "skill:c", "skill:budgets"], langs=["en"] * 3,
                          texts=["R", "C", "manage budgets"], kinds=["preferred"] * 3)

@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from jobmarket.api import Market
-from jobmarket.embed_udf import ModelMismatchError
-from jobmarket.encoder import Encoder
+from jobmarket.encoders.sentence_transformer import Encoder
 from jobmarket.errors import JobmarketError
+from jobmarket.market import Market
+from jobmarket.store.udf import ModelMismatchError
 from tests.sql_store import top_occupation, two_countries
 
 DEV = "http://data.europa.eu/esco/occupation/f2b15a0e-e65a-438a-affb-29b9d50b77d1"  # software developer

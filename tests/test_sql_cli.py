@@ -11,9 +11,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from jobmarket.api import Market
-from jobmarket.cli import app
-from jobmarket.shell import repl
+from jobmarket.cli.app import app
+from jobmarket.cli.shell import repl
+from jobmarket.market import Market
 
 runner = CliRunner()
 COUNTS = "SELECT status, count(*) AS n FROM posting_occupations GROUP BY 1 ORDER BY 1"

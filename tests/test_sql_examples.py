@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from jobmarket.api import Market
-from jobmarket.sqlfiles import SQL_DIR
+from jobmarket.market import Market
 from tests.sql_store import THRESHOLD, profile_skills, top_occupation, two_countries
 
-EXAMPLES = sorted((SQL_DIR / "examples").glob("*.sql"))
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "sql" / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.sql"))
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def run(market, name: str, **variables):
     for key, value in variables.items():
         market.sql(f"SET VARIABLE {key} = ?", [value])
     try:
-        return market.sql((SQL_DIR / "examples" / name).read_text())
+        return market.sql((EXAMPLES_DIR / name).read_text())
     finally:
         for key in variables:
             market.sql(f"RESET VARIABLE {key}")

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from jobmarket import store
-from jobmarket.store import StoreBusyError
+from jobmarket.store import connection as store
+from jobmarket.store.connection import StoreBusyError
 
 HOLD = """
 import sys, time, duckdb

@@ -5,9 +5,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from jobmarket import migrations, sqlobjects, store
 from jobmarket.errors import JobmarketError
-from jobmarket.migrations import SchemaVersionError
+from jobmarket.store import connection as store
+from jobmarket.store import objects as sqlobjects
+from jobmarket.store import schema as migrations
+from jobmarket.store.schema import SchemaVersionError
 
 
 def versions(con) -> list[int]:

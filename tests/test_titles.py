@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from jobmarket import titles
-from jobmarket.titles import CleanTitle, clean_title, detect_language, normalize_label
+from jobmarket.text import titles
+from jobmarket.text.titles import CleanTitle, clean_title, detect_language, normalize_label
 from tests.conftest import EURES, SHARED, need_shared
 
 JOBBERT = SHARED / "jobbert_eval" / "titles.csv"

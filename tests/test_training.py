@@ -166,7 +166,7 @@ def _mnrl_loss(model, anchors, positives) -> float:
 def test_training_lowers_loss_and_round_trips(tmp_path, tiny_model, esco_subset):
     from sentence_transformers import SentenceTransformer
 
-    from jobmarket.encoder import Encoder
+    from jobmarket.encoders.sentence_transformer import Encoder
     from model_training.trainer import _latest_checkpoint, _texts, prepare_data, train
 
     cfg = TrainConfig(

@@ -1,0 +1,241 @@
+"""Load a sentence-transformers model and encode job titles and skill texts.
+
+Titles go through the ``anchor`` route and skill lists through ``positive`` where the model has an
+asymmetric (Router/Asym) head, as JobBERT-V3 does. Output is L2-normalised float32. Embeddings are
+cached by (model id, route, text) so a text is never encoded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from jobmarket.errors import JobmarketError
+
+log = logging.getLogger(__name__)
+
+JOBBERT_V3 = "TechWolf/JobBERT-v3"
+DEFAULT_MODEL = "auto"
+
+# Route names a Router head may use for titles (queries) and skill texts (documents).
+_PROGRESS_BLOCK = 2048
+
+_TITLE_ROUTES = ("anchor", "query")
+_SKILL_ROUTES = ("positive", "document")
+
+
+class ModelUnavailableError(JobmarketError):
+    """The model is neither cached locally nor downloadable."""
+
+
+class EmbeddingStore(Protocol):
+    """Where cached embeddings live (the DuckDB store, or memory)."""
+
+    def get(self, model_id: str, route: str, texts: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def put(self, model_id: str, route: str, texts: Sequence[str], vectors: np.ndarray) -> None: ...
+
+
+class MemoryEmbeddingStore:
+    """A process-local cache, used when no store is attached."""
+
+    def __init__(self) -> None:
+        self._data: dict[tuple[str, str, str], np.ndarray] = {}
+
+    def get(self, model_id: str, route: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        return {t: self._data[(model_id, route, t)] for t in texts if (model_id, route, t) in self._data}
+
+    def put(self, model_id: str, route: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        for t, v in zip(texts, vectors, strict=True):
+            self._data[(model_id, route, t)] = v
+
+
+def _folder_fingerprint(path: Path) -> str:
+    """A short hash of a model folder's files: a retrained model at the same path gets new cache keys."""
+    h = hashlib.sha1()
+    for f in sorted(path.rglob("*")):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f.relative_to(path)}:{st.st_size}:{int(st.st_mtime)}".encode())
+    return h.hexdigest()[:10]
+
+
+def resolve_model(name: str | None = DEFAULT_MODEL) -> str:
+    """Turn ``auto``/None into a concrete model: JobBERT-V3 if cached, else the offline model.
+
+    ``auto`` never touches the network unless neither is available locally.
+    """
+    if name and name != DEFAULT_MODEL:
+        return name
+    if _hub_cached(JOBBERT_V3):
+        return JOBBERT_V3
+    from jobmarket.encoders import offline
+
+    if offline.is_installed():
+        return str(offline.offline_model_path())
+    try:
+        return str(offline.install_offline_model())
+    except offline.OfflineModelError as exc:
+        log.info("offline model unavailable: %s", exc)
+    return JOBBERT_V3
+
+
+def _hub_cached(repo_id: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        hit = try_to_load_from_cache(repo_id, "modules.json")
+        return isinstance(hit, str)
+    except Exception:  # noqa: BLE001 - an unreadable cache simply means "not cached"
+        return False
+
+
+class Encoder:
+    """A sentence-transformers model with title/skill routes, batching and a cache.
+
+    Args:
+        model: hub id, local folder, or ``auto`` (JobBERT-V3 if cached, else the offline e5 model).
+        device: torch device; None lets sentence-transformers choose (GPU when present).
+        batch_size: texts per forward pass.
+        cache: where embeddings are cached; defaults to process memory.
+    """
+
+    def __init__(
+        self,
+        model: str | None = DEFAULT_MODEL,
+        *,
+        device: str | None = None,
+        batch_size: int = 64,
+        cache: EmbeddingStore | None = None,
+        show_progress: bool = False,
+    ) -> None:
+        self.name = resolve_model(model)
+        self.batch_size = batch_size
+        self.cache: EmbeddingStore = cache or MemoryEmbeddingStore()
+        self.show_progress = show_progress
+        self.progress: Callable[[int, int], None] | None = None  # called with (done, total) while encoding
+        self.model = _load(self.name, device)
+        path = Path(self.name)
+        self.model_id = f"{path.name}@{_folder_fingerprint(path)}" if path.is_dir() else self.name
+        self.title_route, self.skill_route = _routes(self.model)
+
+    @classmethod
+    def from_model(cls, model: object, model_id: str, cache: EmbeddingStore | None = None) -> Encoder:
+        """Wrap an already loaded SentenceTransformer (used by training and tests)."""
+        self = cls.__new__(cls)
+        self.name = model_id
+        self.model_id = model_id
+        self.batch_size = 64
+        self.cache = cache or MemoryEmbeddingStore()
+        self.show_progress = False
+        self.progress = None
+        self.model = model
+        self.title_route, self.skill_route = _routes(model)
+        return self
+
+    @property
+    def dim(self) -> int:
+        get = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
+        return int(get())
+
+    def encode_titles(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed job titles (the ``anchor`` route where the model has one)."""
+        return self._encode(texts, self.title_route, "anchor")
+
+    def encode_skills(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed skill labels or skill lists (the ``positive`` route where the model has one)."""
+        return self._encode(texts, self.skill_route, "positive")
+
+    def _encode(self, texts: Sequence[str], task: str | None, route_key: str) -> np.ndarray:
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        unique = list(dict.fromkeys(texts))
+        cached = self.cache.get(self.model_id, route_key, unique)
+        todo = [t for t in unique if t not in cached]
+        if todo:
+            vecs = self._forward(todo, task)
+            self.cache.put(self.model_id, route_key, todo, vecs)
+            cached.update(zip(todo, vecs, strict=True))
+        for i, t in enumerate(texts):
+            out[i] = cached[t]
+        return out
+
+    def _forward(self, texts: list[str], task: str | None) -> np.ndarray:
+        # Sort by length so each batch pads little; restore order afterwards.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        kwargs = {"task": task} if task else {}
+        ordered = [texts[i] for i in order]
+        parts = []
+        # Blocks of texts, so long jobs (100k ESCO labels) can report progress between them.
+        for start in range(0, len(ordered), _PROGRESS_BLOCK):
+            parts.append(
+                self.model.encode(
+                    ordered[start : start + _PROGRESS_BLOCK],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                    **kwargs,
+                ).astype(np.float32, copy=False)
+            )
+            if self.progress is not None:
+                self.progress(min(start + _PROGRESS_BLOCK, len(ordered)), len(ordered))
+        vecs = np.concatenate(parts)
+        result = np.empty_like(vecs)
+        result[order] = vecs
+        return result
+
+
+def _routes(model: object) -> tuple[str | None, str | None]:
+    """The Router task names for titles and skills, or (None, None) for a symmetric model."""
+    keys: set[str] = set()
+    for module in model.modules():  # type: ignore[attr-defined]
+        if type(module).__name__ in ("Router", "Asym"):
+            keys |= set(getattr(module, "sub_modules", {}).keys())
+            keys |= {m for m in getattr(module, "route_mappings", {}).values() if isinstance(m, str)}
+    if not keys:
+        return None, None
+    title = next((r for r in _TITLE_ROUTES if r in keys), None)
+    skill = next((r for r in _SKILL_ROUTES if r in keys), None)
+    return title, skill
+
+
+def _load(name: str, device: str | None):
+    from sentence_transformers import SentenceTransformer
+
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "modules.json").exists() and not (path / "config.json").exists():
+            raise ModelUnavailableError(
+                f"{path} is not a sentence-transformers model folder (no modules.json)"
+            )
+        return SentenceTransformer(str(path), device=device)
+    if os.sep in name and not name.count("/") == 1:
+        raise ModelUnavailableError(f"model folder {name} does not exist")
+    try:
+        return SentenceTransformer(name, device=device, local_files_only=True)
+    except Exception:  # noqa: BLE001 - not in the local cache: try the hub below
+        pass
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise ModelUnavailableError(
+            f"model {name} is not cached and HF_HUB_OFFLINE=1: run `jobmarket model install-offline` "
+            "and use --model auto, or pass --model PATH"
+        )
+    try:
+        return SentenceTransformer(name, device=device)
+    except Exception as exc:  # noqa: BLE001 - hub errors come in many types; say it in one line
+        raise ModelUnavailableError(
+            f"model {name} is not cached and could not be downloaded ({type(exc).__name__}): "
+            "run `jobmarket model install-offline` and use --model auto, or pass --model PATH"
+        ) from exc
