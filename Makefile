@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DATA ?= ../shared/data
 DB ?= market.duckdb
 
-.PHONY: install demo test test-browser lint bench-normalize clean
+.PHONY: install demo test test-fast test-browser lint bench-normalize clean
 
 # torch first, pinned: that takes the local CPU wheel instead of gigabytes of CUDA packages.
 $(VENV)/.installed: pyproject.toml
@@ -19,8 +19,16 @@ demo: install
 	$(VENV)/bin/jobmarket model install-offline
 	$(VENV)/bin/jobmarket normalize $(DATA)/postings/European_jobs_batch2.csv --esco $(DATA)/esco --db $(DB) --out eures_normalized.parquet
 
+# The CI command (.ci/run). It runs every test but the headless-browser one, `slow` included (the wheel
+# install, Ray, kill tests, the offline model's quality gate); with CI=true a missing input fails, not skips.
 test: install
+	$(VENV)/bin/jobmarket model install-offline
+	@echo "make test: pytest -m 'not browser' (all tests but the browser one; slow ones included)"
 	$(PY) -m pytest -q -m "not browser"
+
+# A quick loop while developing: leaves out `slow` (wheel, Ray, subprocess kills, the real model).
+test-fast: install
+	$(PY) -m pytest -q -m "not browser and not slow"
 
 # The dashboard in headless Chromium: Debian's chromium + chromium-driver (apt, ~70 s the first time).
 test-browser: install

@@ -194,8 +194,9 @@ def eures_part(db: Path) -> tuple[list[dict], dict]:
 def eures_encoded_part() -> tuple[list[dict], dict]:
     """Without a normalized store: clean and encode the EURES titles here; reference = each title's nearest
     English ESCO preferred label under the same model (a zero-shot proxy for the matcher's assignment)."""
+    from jobmarket.text.clean import clean_title
     from jobmarket.text.countries import country_languages
-    from jobmarket.text.titles import clean_title, detect_language
+    from jobmarket.text.language import detect_language
 
     df = pd.read_csv(EURES, dtype=str, keep_default_na=False)
     rows = []
@@ -332,7 +333,7 @@ def write_markdown(report: dict) -> None:
             f"\n## (b) EURES postings: {i['titles']:,} unique cleaned titles of {i['postings']:,} postings, "
             f"{i['countries']} countries, {i['languages']} languages\n",
             (
-                f"Reference: {i['reference']}; titles cleaned by `jobmarket.text.titles`, encoded here (a "
+                f"Reference: {i['reference']}; titles cleaned by `jobmarket.text.clean`, encoded here (a "
                 "normalized EURES store was not ready when this ran).\n"
                 if "reference" in i
                 else "Normalized with the offline model (`jobmarket normalize`); reference = the ESCO "

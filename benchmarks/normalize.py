@@ -50,7 +50,7 @@ def ranking_metrics(ranked: list[list[str]], gold: list[str]) -> dict[str, float
 
 
 def esco_store(db: Path):
-    from jobmarket.esco.importer import import_esco
+    from jobmarket.esco.load import import_esco
     from jobmarket.store.connection import connect, esco_versions
 
     con = connect(db)
@@ -63,7 +63,8 @@ def fuzzy_baseline(index, titles: list[str]) -> list[list[str]]:
     """Rank occupations by their best rapidfuzz WRatio over English labels: the classic string matcher."""
     from rapidfuzz import fuzz, process
 
-    from jobmarket.text.titles import clean_title, normalize_label
+    from jobmarket.text.clean import clean_title
+    from jobmarket.text.keys import normalize_label
 
     en = index.by_lang["en"]
     choices = [index.keys[i] for i in en]
@@ -85,11 +86,11 @@ def fuzzy_baseline(index, titles: list[str]) -> list[list[str]]:
 
 
 def accuracy(model: str, limit: int | None) -> dict:
+    from jobmarket.encoders.cache import DuckEmbeddingStore
     from jobmarket.encoders.sentence_transformer import Encoder
     from jobmarket.matching.label_index import LabelIndex
     from jobmarket.matching.matcher import MatchConfig, Matcher
-    from jobmarket.store.connection import DuckEmbeddingStore
-    from jobmarket.text.titles import clean_title
+    from jobmarket.text.clean import clean_title
 
     df = pd.read_csv(DATA / "jobbert_eval" / "titles.csv")
     if limit:

@@ -114,8 +114,7 @@ db, src = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 with Market.open(db, model="auto") as m:
     before = m.sql("SELECT count(*) AS n FROM embedding_cache")["n"][0]
-    m.normalize(src, index_langs=["en"], progress=False, results=False)
-    rep = m.last_report
+    rep = m.normalize(src, index_langs=["en"], progress=False).report
     after = m.sql("SELECT count(*) AS n FROM embedding_cache")["n"][0]
     pairs = m.sql("SELECT count(*) AS n FROM (SELECT DISTINCT title_raw, country FROM postings "
                   "WHERE run_id = ? AND title_id IS NOT NULL)", [rep.run_id])["n"][0]

@@ -81,7 +81,7 @@ def load_split(name: str, label_uri: dict[str, str]) -> tuple[list[str], list[se
 
 
 def label_rankings(stage, docs) -> list[list[str]]:
-    from jobmarket.skills.extract import _rank
+    from jobmarket.skills.extractor import _rank
 
     out = []
     for findings in stage.find_many(docs):
@@ -104,16 +104,15 @@ def main() -> None:  # noqa: PLR0915 - a linear script
 
     import torch
 
+    from jobmarket.encoders.cache import DuckEmbeddingStore
     from jobmarket.encoders.sentence_transformer import Encoder
-    from jobmarket.esco.importer import import_esco
-    from jobmarket.skills.extract import (
-        Doc,
-        EmbeddingStage,
-        LabelMatchStage,
-        SkillLabels,
-        split_segments,
-    )
-    from jobmarket.store.connection import DuckEmbeddingStore, connect
+    from jobmarket.esco.load import import_esco
+    from jobmarket.skills._base import Doc
+    from jobmarket.skills.embedding import EmbeddingStage
+    from jobmarket.skills.label_match import LabelMatchStage
+    from jobmarket.skills.labels import SkillLabels
+    from jobmarket.skills.segments import split_segments
+    from jobmarket.store.connection import connect
 
     t_all = time.perf_counter()
     con = connect(":memory:")
@@ -276,7 +275,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
 
 
 def _subset(labels, kinds):
-    from jobmarket.skills.extract import SkillLabels
+    from jobmarket.skills.labels import SkillLabels
 
     rows = labels.select(kinds)
     return SkillLabels([labels.uris[i] for i in rows], [labels.langs[i] for i in rows],

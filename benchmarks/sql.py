@@ -140,7 +140,7 @@ def try_vss() -> str:
 
 def bench_embed(n_titles: int = 500) -> dict | None:
     """embed() in SQL (Arrow UDF) against the encoder called directly, on distinct real-looking titles."""
-    from jobmarket.encoders import offline
+    from jobmarket.encoders.offline import install as offline
     from jobmarket.encoders.sentence_transformer import Encoder
     from jobmarket.market import Market
 

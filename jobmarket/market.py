@@ -11,11 +11,12 @@ import duckdb
 import pandas as pd
 
 from jobmarket import search
+from jobmarket.encoders.cache import DuckEmbeddingStore, ReadOnlyEmbeddingStore
 from jobmarket.encoders.sentence_transformer import DEFAULT_MODEL, Encoder
 from jobmarket.errors import JobmarketError
 from jobmarket.matching.matcher import MatchConfig
-from jobmarket.pipelines.normalize import NormalizeOptions, NormalizeReport, export_results, normalize_file
-from jobmarket.results import OccupationInfo, QueryResult
+from jobmarket.pipelines.normalize import NormalizeOptions, export_results, normalize_file
+from jobmarket.results import ClusterResult, NormalizeResult, OccupationInfo, QueryResult, SkillsResult
 from jobmarket.results import as_result as _as
 from jobmarket.sql import sql_sections
 from jobmarket.store import connection as store
@@ -39,8 +40,6 @@ class Market:
         self.read_only = read_only
         self._encoder: Encoder | None = None
         self._query_cache: dict[tuple, object] = {}  # label and skill indexes of search/skill_gap
-        self.last_report: NormalizeReport | None = None
-        self.last_skills = None  # jobmarket.skills.extract.SkillsReport of the last skills() call
 
     @classmethod
     def open(
@@ -62,23 +61,29 @@ class Market:
     def encoder(self) -> Encoder:
         """The model, loaded on first use; its embeddings are cached in the store."""
         if self._encoder is None:
-            from jobmarket.encoders.readonly_cache import ReadOnlyEmbeddingStore
-
-            cache = ReadOnlyEmbeddingStore(self.con) if self.read_only else store.DuckEmbeddingStore(self.con)
+            cache = ReadOnlyEmbeddingStore(self.con) if self.read_only else DuckEmbeddingStore(self.con)
             self._encoder = Encoder(self._model_to_load(), cache=cache)
         return self._encoder
 
     def use_encoder(self, encoder: Encoder) -> None:
         """Use an already loaded encoder (shares one model between stores, as tests and notebooks do)."""
         if not self.read_only:
-            encoder.cache = store.DuckEmbeddingStore(self.con)
+            encoder.cache = DuckEmbeddingStore(self.con)
         self._encoder = encoder
 
     def import_esco(self, paths: Sequence[str | Path], progress: bool = False) -> dict[str, int]:
         """Load official ESCO CSV packages (zips or folders, any languages and versions)."""
-        from jobmarket.esco.importer import import_esco
+        from jobmarket.esco.load import import_esco
 
         return import_esco(self.con, [str(p) for p in paths], progress=progress)
+
+    def has_esco(self) -> bool:
+        """Whether the store holds any ESCO data yet."""
+        return bool(store.esco_versions(self.con))
+
+    def top_occupations(self, run_id: str, n: int = 10) -> pd.DataFrame:
+        """The ``n`` most matched occupations of a normalize run: label, isco_code, n (postings)."""
+        return self.sql(sql_sections("api.sql")["run_top_occupations"], [run_id, n])
 
     def normalize(
         self,
@@ -92,53 +97,52 @@ class Market:
         engine: str = "local",
         ray_address: str | None = None,
         ray_num_gpus: float = 0.0,
-        results: bool = True,
         **options,
-    ) -> pd.DataFrame | None:
+    ) -> NormalizeResult:
         """Map each posting of ``source`` to an ESCO occupation; one row per input row.
 
         ``options`` are the fields of :class:`NormalizeOptions` (``title_col``, ``lang``, ``label_lang``…).
-        The run's counts, and the earlier runs of a since-changed file it supersedes, are in
-        :attr:`last_report`; ``replace_changed`` deletes those runs in the same transaction.
-        ``engine="ray"`` encodes and matches on a Ray cluster (``ray_address``; None: a local one).
-        ``results=False`` returns None instead of every posting as a DataFrame: for millions of rows, read
-        them with :meth:`sql` or ``out`` (written by DuckDB, never held in Python).
+        The result's ``report`` has the run's counts and the earlier runs of a since-changed file it
+        supersedes; ``replace_changed`` deletes those runs in the same transaction. ``engine="ray"``
+        encodes and matches on a Ray cluster (``ray_address``; None: a local one). The result's ``rows``
+        are a lazy DuckDB relation: ``.df()`` materialises them; for millions of rows use ``out`` (written
+        by DuckDB, never held in Python) or :meth:`sql`.
         """
         opts = NormalizeOptions(**options)
         opts = replace(opts, match=replace(MatchConfig(), top_k=top_k, threshold=threshold))
         # The model loads only once the file has been read, so bad input fails fast.
-        self.last_report = normalize_file(self.con, source, lambda: self.encoder, opts, progress=progress,
-                                          replace=replace_changed, engine=engine, ray_address=ray_address,
-                                          ray_num_gpus=ray_num_gpus)
+        report = normalize_file(self.con, source, lambda: self.encoder, opts, progress=progress,
+                                replace=replace_changed, engine=engine, ray_address=ray_address,
+                                ray_num_gpus=ray_num_gpus)
         self._after_normalize()
         if out is not None:
-            export_results(self.con, self.last_report.run_id, out)
-        return self.results(self.last_report.run_id) if results else None
+            export_results(self.con, report.run_id, out)
+        return NormalizeResult(report, self.results(report.run_id))
 
-    def results(self, run_id: str) -> pd.DataFrame:
-        """A run's per-posting results, with the top-k candidates."""
-        from jobmarket.sql import sql_sections
-
-        return self.con.execute(sql_sections("normalize.sql")["result_rows"], [run_id]).fetch_df()
+    def results(self, run_id: str) -> duckdb.DuckDBPyRelation:
+        """A run's per-posting results, with the top-k candidates, as a lazy relation."""
+        return self.con.sql(sql_sections("normalize.sql")["result_rows"], params=[run_id])
 
     # ------------------------------------------------------------------ skills (issue 4: skill profiles)
     def skills(self, run_id: str | None = None, min_score: float | None = None, *, model_ranking: bool = True,
-               use_model: bool = True, progress: bool = False) -> pd.DataFrame:
+               use_model: bool = True, progress: bool = False) -> SkillsResult:
         """Find the ESCO skills each posting of a normalize run asks for (default: the latest run), store
         them in ``posting_skills`` and rebuild ``skill_profiles``; return the run's skills, one row per
         posting and skill with its evidence span.
 
         ``min_score``: the embedding threshold and a floor for every finding (None: the model's calibrated
         threshold). ``model_ranking``: also store the model's skills of each occupation title.
-        ``use_model=False``: label matching only, no model loaded. The report is in :attr:`last_skills`.
+        ``use_model=False``: label matching only, no model loaded. The result holds the report and the
+        rows (lazy).
         """
-        from jobmarket.skills.extract import extract_run
+        from jobmarket.pipelines.skills import extract_run
 
         encoder = self.encoder if use_model else None
-        self.last_skills = extract_run(self.con, encoder, run_id, min_score=min_score,
-                                       model_ranking=model_ranking, progress=progress)
-        return self.sql(sql_sections("skills.sql")["posting_skills_rows"],
-                        [self.last_skills.run_id, min_score if min_score is not None else -1.0])
+        report = extract_run(self.con, encoder, run_id, min_score=min_score,
+                             model_ranking=model_ranking, progress=progress)
+        rows = self.con.sql(sql_sections("skills.sql")["posting_skills_rows"],
+                            params=[report.run_id, min_score if min_score is not None else -1.0])
+        return SkillsResult(report, rows)
 
     def skill_profile(self, occupation: str, country: str | None = None) -> pd.DataFrame:
         """An occupation's skill profile (by URI or label; ``country``: that country's postings): one row
@@ -269,22 +273,21 @@ class Market:
         reducer: object = "pca",
         clusterer: object = None,
         progress: bool = False,
-    ) -> pd.DataFrame:
+    ) -> ClusterResult:
         """Cluster the store's unique titles across languages and countries (PCA, HDBSCAN); a row a cluster.
 
         The first call fits; later calls assign only new titles to the saved clusters, unless ``refit``.
         None settings take the saved clustering's (or the defaults). ``lang`` picks the language of the
         cluster names; ``attach_outliers`` puts outlier titles into their nearest cluster, flagged
-        ``attached`` in ``cluster_members``. Outlier counts are in :attr:`last_cluster_report`.
+        ``attached`` in ``cluster_members``. Outlier counts are in the result's ``report``.
         """
         from jobmarket.pipelines.cluster import ClusterOptions, clusters_frame, run_clustering
 
         opts = ClusterOptions(min_cluster_size=min_cluster_size, min_samples=min_samples,
                               reduce_dims=reduce_dims, selection=selection, lang=lang,
                               attach_outliers=attach_outliers, refit=refit)
-        self.last_cluster_report = run_clustering(self.con, opts, reducer=reducer, clusterer=clusterer,
-                                                  progress=progress)
-        return clusters_frame(self.con)
+        report = run_clustering(self.con, opts, reducer=reducer, clusterer=clusterer, progress=progress)
+        return ClusterResult(report, clusters_frame(self.con))
 
     def cluster_titles_by_country(
         self, cluster_id: int | None = None, occupation_uri: str | None = None, top: int = 3

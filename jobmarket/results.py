@@ -1,8 +1,13 @@
-"""What the analyst API returns: DataFrames by default, Arrow tables or DuckDB relations on request."""
+"""What the analyst API returns: DataFrames by default, Arrow tables or DuckDB relations on request.
+
+The pipelines' results (normalize, skills, cluster) are objects holding the run's report and a lazy DuckDB
+relation over its rows: millions of rows stay in DuckDB until ``.df()``/``.arrow()`` asks for them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -47,3 +52,59 @@ class OccupationInfo:
         return (f"{self.label} <{self.uri}>\nISCO: {path}\nlabels in: {langs}\n"
                 f"essential skills: {len(self.essential_skills)}, optional: {len(self.optional_skills)}\n"
                 f"postings: {self.n_postings}")
+
+
+@dataclass
+class RunResult:
+    """A pipeline run: its ``report`` (counts, timings, parameters) and its rows as a lazy relation."""
+
+    report: Any
+    rows: duckdb.DuckDBPyRelation
+
+    @property
+    def run_id(self) -> str:
+        return self.report.run_id
+
+    def df(self) -> pd.DataFrame:
+        """The rows as a DataFrame (materialised now)."""
+        return self.rows.df()
+
+    def arrow(self) -> pa.Table:
+        return self.rows.to_arrow_table()
+
+    def __len__(self) -> int:
+        return int(self.rows.count("*").fetchall()[0][0])
+
+
+@dataclass
+class NormalizeResult(RunResult):
+    """:meth:`jobmarket.Market.normalize`: one row per input row (matched, abstained or rejected), with the
+    top-k candidates; ``report`` is a :class:`jobmarket.pipelines.normalize.NormalizeReport`."""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.report.counts
+
+
+@dataclass
+class SkillsResult(RunResult):
+    """:meth:`jobmarket.Market.skills`: one row per posting and skill found, with its evidence span."""
+
+    def postings_with_skills(self) -> int:
+        return int(self.rows.aggregate("count(DISTINCT posting_id)").fetchall()[0][0])
+
+    def most_asked(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` skills found in most postings: skill, postings."""
+        counts = self.rows.aggregate("skill, count(DISTINCT posting_id) AS postings", "skill")
+        return counts.order("postings DESC, skill").limit(n).df()
+
+
+@dataclass
+class ClusterResult:
+    """:meth:`jobmarket.Market.cluster`: the fit's ``report`` and one row per cluster (``clusters``)."""
+
+    report: Any
+    clusters: pd.DataFrame
+
+    def df(self) -> pd.DataFrame:
+        return self.clusters

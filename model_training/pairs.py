@@ -25,7 +25,7 @@ COLUMNS = ["title", "lang", "group", "skills"]
 
 def load_esco(paths: Sequence[str | Path], progress: bool = True) -> duckdb.DuckDBPyConnection:
     """Import ESCO packages into an in-memory store (a few seconds for all shared languages)."""
-    from jobmarket.esco import importer as esco
+    from jobmarket.esco import load as esco
     from jobmarket.store import connection as store
 
     con = duckdb.connect(":memory:")

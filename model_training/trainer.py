@@ -33,7 +33,7 @@ class TrainingData:
 
 def resolve_base(name: str) -> str:
     if name in ("auto", "offline", None):
-        from jobmarket.encoders.offline import install_offline_model
+        from jobmarket.encoders.offline.install import install_offline_model
 
         return str(install_offline_model())
     return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -25,10 +26,18 @@ SUBSET_LABELS = [
 ]
 
 
+def skip_or_fail(message: str) -> None:
+    """Skip on a user's machine that lacks an input (../shared/data, the offline model); in CI (CI=true)
+    the same gap is a failure, so no test passes in CI by silently not running."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def need_shared(*paths: Path) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        pytest.skip(f"shared data not found: {', '.join(missing)}")
+        skip_or_fail(f"shared data not found: {', '.join(missing)}")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobmarket.errors import JobmarketError
-from jobmarket.io.postings import read_postings
+from jobmarket.io.reader import read_postings
 from jobmarket.market import Market
 from tests.adversarial import write_corpus
 
@@ -38,8 +38,8 @@ def test_every_record_of_every_file_is_accounted_for(corpus, market):
             with pytest.raises(JobmarketError, match="empty"):
                 market.normalize(folder / name)
             continue
-        res = market.normalize(folder / name)
-        run = market.last_report.run_id
+        result = market.normalize(folder / name)
+        res, run = result.df(), result.run_id
         counted = market.sql(
             "SELECT count(*) AS n, count(DISTINCT posting_id) AS d, "
             "count(*) FILTER (WHERE status = 'rejected' AND reason IS NULL) AS silent, "
@@ -47,7 +47,7 @@ def test_every_record_of_every_file_is_accounted_for(corpus, market):
             "FROM assignments WHERE run_id = ?", [run]).iloc[0].to_dict()
         assert counted == {"n": n, "d": n, "silent": 0, "odd": 0}, name
         assert len(res) == n and res["source_row"].tolist() == list(range(1, n + 1)), name
-        assert sum(market.last_report.counts.values()) == n
+        assert sum(result.report.counts.values()) == n
 
 
 def test_reasons_of_the_troublemakers(corpus, market):
@@ -55,7 +55,7 @@ def test_reasons_of_the_troublemakers(corpus, market):
     by_file = {}
     for name in ("huge_title.csv", "ragged.csv", "invalid_utf8_row.csv", "mixed.jsonl", "utf8_lf.csv",
                  "mixed_line_endings.csv"):
-        df = market.normalize(folder / name)
+        df = market.normalize(folder / name).df()
         by_file[name] = dict(zip(df["source_row"], zip(df["status"], df["reason"], strict=True), strict=True))
     assert by_file["huge_title.csv"][1] == ("rejected", "title longer than 300 characters")
     assert by_file["huge_title.csv"][2][0] != "rejected"
@@ -77,12 +77,12 @@ def test_reasons_of_the_troublemakers(corpus, market):
 
 def test_titles_survive_intact(corpus, market):
     folder, _ = corpus
-    df = market.normalize(folder / "utf16_bom.csv").set_index("source_row")
+    df = market.normalize(folder / "utf16_bom.csv").df().set_index("source_row")
     assert df.loc[1, "title_raw"] == 'Koch "Chef de partie" (m/w/d)'
     assert df.loc[7, "title_raw"] == "مهندس برمجيات" and df.loc[5, "title_raw"] == "12345"
     assert df.loc[10, "title_raw"] == "line one\nline two (multi-line title)"
     assert df["external_id"].tolist().count("a3") == 2  # duplicate ids are both kept, as separate postings
-    mixed = market.normalize(folder / "mixed_line_endings.csv").set_index("source_row")
+    mixed = market.normalize(folder / "mixed_line_endings.csv").df().set_index("source_row")
     assert mixed["title_raw"].tolist() == ["Baker", "Cook", "Chef\rde partie"]  # a quoted CR stays text
     assert mixed["external_id"].tolist() == ["m1", "m2", "m3"]
 

@@ -13,6 +13,7 @@ from jobmarket.clustering.clusterer import TitleClusterer
 from jobmarket.errors import JobmarketError
 from jobmarket.pipelines.cluster import ClusterOptions, run_clustering, titles_by_country
 from jobmarket.store import connection as store
+from tests.conftest import skip_or_fail
 
 LANGS = ("de", "es", "pl")
 COUNTRY = {"de": "DE", "es": "ES", "pl": "PL"}
@@ -296,12 +297,12 @@ def test_store_without_embeddings_says_so(con):
 @pytest.mark.slow
 def test_esco_labels_of_one_occupation_share_a_cluster(esco_subset):
     """Preferred labels of the 20-occupation ESCO subset in en/de/es, encoded by the offline model."""
-    from jobmarket.encoders import offline
+    from jobmarket.encoders.offline import install as offline
     from jobmarket.encoders.sentence_transformer import Encoder
-    from jobmarket.text.titles import clean_title
+    from jobmarket.text.clean import clean_title
 
     if not offline.is_installed():
-        pytest.skip("offline model not installed: run `jobmarket model install-offline`")
+        skip_or_fail("offline model not installed: run `jobmarket model install-offline`")
     frames = [
         pd.read_csv(p, dtype=str, keep_default_na=False).assign(lang=p.stem.split("_")[-1])
         for p in sorted(esco_subset.rglob("occupations_*.csv"))

@@ -9,12 +9,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jobmarket.esco.importer import EscoError, EscoSource, detect_version, discover, import_esco
+from jobmarket.esco.discover import EscoError, EscoSource, detect_version, discover
+from jobmarket.esco.load import import_esco
 from jobmarket.sql import read_sql
+from tests.conftest import need_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 ESCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "esco"
-needs_data = pytest.mark.skipif(not ESCO.is_dir(), reason=f"shared ESCO data not found at {ESCO}")
+
+
+@pytest.fixture()
+def needs_data() -> None:
+    need_shared(ESCO)
 
 SOFTWARE_DEVELOPER = "http://data.europa.eu/esco/occupation/f2b15a0e-e65a-438a-affb-29b9d50b77d1"
 # A fingerprint of every label row: equal fingerprints mean equal tables (up to hash collisions).
@@ -37,8 +43,7 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
 @pytest.fixture(scope="module")
 def full() -> tuple[duckdb.DuckDBPyConnection, dict[str, int], float]:
     """Everything in ../shared/data/esco, imported once for the module."""
-    if not ESCO.is_dir():
-        pytest.skip(f"shared ESCO data not found at {ESCO}")
+    need_shared(ESCO)
     con = new_store()
     t0 = time.perf_counter()
     counts = import_esco(con, [ESCO], progress=False)
@@ -160,7 +165,7 @@ def test_labels_are_clean(full) -> None:
     assert one(con, "SELECT count(*) FROM esco_labels WHERE kind = 'hidden' AND lang = 'de'") > 0
 
 
-@needs_data
+@pytest.mark.usefixtures("needs_data")
 def test_discover_versions_and_kinds() -> None:
     sources = discover([ESCO])
     by_file = {Path(s.source_file).name: s for s in sources}

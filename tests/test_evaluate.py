@@ -12,13 +12,19 @@ import pytest
 from typer.testing import CliRunner
 
 from jobmarket.cli.app import app
-from jobmarket.evaluation import evaluate as E
+from jobmarket.evaluation.data import EvalData, read_talentclef
+from jobmarket.evaluation.metrics import alignment, ir_metrics, rank, uniformity
+from jobmarket.evaluation.runner import make_tasks
+from jobmarket.evaluation.tasks.align_uniform import AlignUniform
+from jobmarket.evaluation.tasks.esco_normalization import EscoNormalization
+from jobmarket.evaluation.tasks.skill_ranking import SkillRanking
+from jobmarket.evaluation.tasks.talentclef import TalentClefTaskA, cross_lingual_qrels
 
 
 def test_ir_metrics_hand_checked():
     qrels = {"q1": {"d1": 1, "d3": 1}, "q2": {"d2": 1}, "q3": {"d9": 1}}
     run = {"q1": {"d1": 0.9, "d2": 0.8, "d3": 0.7}, "q2": {"d1": 0.9, "d2": 0.5, "d3": 0.1}}
-    m = E.ir_metrics(qrels, run, ("AP", "RR", "nDCG@10", "Success@1", "R@2"))
+    m = ir_metrics(qrels, run, ("AP", "RR", "nDCG@10", "Success@1", "R@2"))
     # q1: AP = (1/1 + 2/3)/2 = 5/6, RR 1; q2: AP = RR = 1/2; q3 never retrieved: 0 for everything.
     assert m["AP"] == pytest.approx((5 / 6 + 0.5 + 0) / 3)
     assert m["RR"] == pytest.approx((1 + 0.5 + 0) / 3)
@@ -32,19 +38,19 @@ def test_ir_metrics_hand_checked():
 def test_rank_top_k_is_cosine_order():
     q = np.array([[1.0, 0.0]])
     d = np.array([[0.0, 1.0], [1.0, 0.0], [0.6, 0.8]])
-    run = E.rank(q, d, ["q"], ["a", "b", "c"], k=2)
+    run = rank(q, d, ["q"], ["a", "b", "c"], k=2)
     assert set(run["q"]) == {"b", "c"} and run["q"]["b"] == pytest.approx(1.0)
-    assert len(E.rank(q, d, ["q"], ["a", "b", "c"])["q"]) == 3
+    assert len(rank(q, d, ["q"], ["a", "b", "c"])["q"]) == 3
 
 
 def test_alignment_and_uniformity_hand_checked():
     x = np.array([[1.0, 0.0], [0.0, 1.0]])
     y = np.array([[0.0, 1.0], [0.0, 1.0]])
     # ‖x0 − y0‖² = 2, ‖x1 − y1‖² = 0.
-    assert E.alignment(x, y) == pytest.approx(1.0)
+    assert alignment(x, y) == pytest.approx(1.0)
     pts = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
     # Squared distances 4, 2, 2: log(mean(e^-8, e^-4, e^-4)).
-    assert E.uniformity(pts) == pytest.approx(math.log((math.exp(-8) + 2 * math.exp(-4)) / 3))
+    assert uniformity(pts) == pytest.approx(math.log((math.exp(-8) + 2 * math.exp(-4)) / 3))
 
 
 class HashEncoder:
@@ -86,7 +92,7 @@ def test_talentclef_task_a_on_a_toy_folder(tmp_path):
         {"1": "cook", "2": "nurse", "3": "registered nurse"},
         [("1", "2"), ("1", "3")],
     )
-    task = E.TalentClefTaskA(E.EvalData(tmp_path), "en")
+    task = TalentClefTaskA(EvalData(tmp_path), "en")
     res = task.run(HashEncoder())
     assert res["MRR"] == 1.0 and res["queries"] == 1
     # "registered nurse" ranks 2nd or 3rd: AP is (1 + 2/2)/2 = 1 or (1 + 2/3)/2.
@@ -98,10 +104,10 @@ def test_real_talentclef_readers_and_cross_lingual_qrels():
 
     root = SHARED / "talentclef2025" / "taskA" / "validation"
     need_shared(root / "english", root / "german")
-    q, c, r = E.read_talentclef(root / "english")
+    q, c, r = read_talentclef(root / "english")
     assert len(q) == 105 and len(c) == 2619 and all(set(d) <= set(c) for d in r.values())
 
-    class Fixed(E.EvalData):
+    class Fixed(EvalData):
         def exact_index(self, langs):  # a tiny ESCO: "nanny" ↔ "Kindermädchen"
             return {"en": {"nanny": {"occ:nanny"}}, "de": {"kindermädchen": {"occ:nanny"}}}[langs[0]]
 
@@ -111,7 +117,7 @@ def test_real_talentclef_readers_and_cross_lingual_qrels():
         {"7": "Kindermädchen", "8": "Koch", "9": "Kinderbetreuerin"},
         {"5": {"7": 1, "9": 1}},
     )
-    qs, tc, judged, info = E.cross_lingual_qrels(Fixed(), "en", "de", queries, corpus, qrels, target)
+    qs, tc, judged, info = cross_lingual_qrels(Fixed(), "en", "de", queries, corpus, qrels, target)
     # "Kinderbetreuerin" is not an ESCO label but belongs to the German nanny cluster, so it is relevant too.
     assert judged == {"1": {"7": 1, "9": 1}} and info["queries_judged_share"] == 1.0
     assert info["corpus_mapped_share"] == pytest.approx(2 / 3)
@@ -121,7 +127,7 @@ def test_cross_lingual_into_chinese_is_reported_not_judged(tmp_path):
     for d in ("english", "chinese"):
         _write_taskA(tmp_path, d, {"1": "a"}, {"1": "a"}, [("1", "1")])
     with pytest.raises(Exception, match="Chinese"):
-        E.TalentClefTaskA(E.EvalData(tmp_path), "en", "zh").run(HashEncoder())
+        TalentClefTaskA(EvalData(tmp_path), "en", "zh").run(HashEncoder())
 
 
 def test_esco_tasks_on_the_real_subset(tmp_path, esco_subset, tiny_router_model):
@@ -129,7 +135,7 @@ def test_esco_tasks_on_the_real_subset(tmp_path, esco_subset, tiny_router_model)
 
     titles = tmp_path / "jobbert_eval"
     titles.mkdir()
-    con = E.EvalData(esco=[esco_subset]).con()
+    con = EvalData(esco=[esco_subset]).con()
     occ = con.execute(
         "SELECT concept_uri, label FROM esco_labels WHERE concept_type = 'occupation' "
         "AND lang = 'en' AND kind = 'preferred' ORDER BY 1"
@@ -138,19 +144,19 @@ def test_esco_tasks_on_the_real_subset(tmp_path, esco_subset, tiny_router_model)
     pd.DataFrame({"vacancyTitle": occ["label"], "conceptUri": occ["concept_uri"]}).to_csv(
         titles / "titles.csv"
     )
-    data = E.EvalData(tmp_path, [esco_subset])
-    res = E.EscoNormalization(data).run(HashEncoder())
+    data = EvalData(tmp_path, [esco_subset])
+    res = EscoNormalization(data).run(HashEncoder())
     assert res["acc@1"] == 1.0 and res["MRR@10"] == 1.0 and res["queries"] == len(occ)
 
     enc = Encoder(str(tiny_router_model))
-    skills = E.SkillRanking(data, n_occupations=5).run(enc)
+    skills = SkillRanking(data, n_occupations=5).run(enc)
     assert 0 < skills["MAP"] <= 1 and skills["queries"] == 5
-    au = E.AlignUniform(data, langs=("de", "es"), n_pairs=20).run(enc)
+    au = AlignUniform(data, langs=("de", "es"), n_pairs=20).run(enc)
     assert au["pairs"] == 20 and 0 <= au["alignment"] <= 4 and au["uniformity"] <= 0
 
 
 def test_make_tasks_and_unknown_task(tmp_path):
-    names = [t.name for t in E.make_tasks(["talentclef-a"], E.EvalData(tmp_path))]
+    names = [t.name for t in make_tasks(["talentclef-a"], EvalData(tmp_path))]
     assert names == [
         "talentclef-a:de",
         "talentclef-a:en",
@@ -160,9 +166,9 @@ def test_make_tasks_and_unknown_task(tmp_path):
         "talentclef-a:en-es",
         "talentclef-a:en-zh",
     ]
-    assert [t.name for t in E.make_tasks(["esco-norm:max"], E.EvalData(tmp_path))] == ["esco-norm:max"]
+    assert [t.name for t in make_tasks(["esco-norm:max"], EvalData(tmp_path))] == ["esco-norm:max"]
     with pytest.raises(Exception, match="unknown task"):
-        E.make_tasks(["nope"], E.EvalData(tmp_path))
+        make_tasks(["nope"], EvalData(tmp_path))
 
 
 def test_cli_evaluate_writes_json(tmp_path, tiny_router_model):

@@ -87,7 +87,7 @@ def test_hostile_column_names_in_the_file_are_quoted(market, tmp_path, suffix):
     else:
         df.to_json(src, orient="records", lines=True, force_ascii=False)
     before = fingerprint(market)
-    res = market.normalize(src, title_col=title, country_col=country)
+    res = market.normalize(src, title_col=title, country_col=country).df()
     assert res["title_raw"].tolist() == ["Welder", "Cook", "Plumber"]
     assert res["country"].tolist() == ["DE", "ES", "DE"]
     after = fingerprint(market)

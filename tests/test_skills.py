@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from jobmarket.esco.importer import import_esco
-from jobmarket.skills.extract import SkillExtractor, SkillLabels, extract_run, split_segments
+from jobmarket.esco.load import import_esco
+from jobmarket.pipelines.skills import extract_run
+from jobmarket.skills.extractor import SkillExtractor
+from jobmarket.skills.labels import SkillLabels
+from jobmarket.skills.segments import split_segments
 from jobmarket.store import connection as store
+from jobmarket.store import runs
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGE_BUDGETS = "http://data.europa.eu/esco/skill/21c5790c-0930-4d74-b3b0-84caf5af12ea"
@@ -40,7 +44,7 @@ def skills_store(tmp_path, esco_subset):
     occ = dict(con.execute("SELECT label, concept_uri FROM esco_labels WHERE concept_type = 'occupation' "
                            "AND kind = 'preferred' AND lang = 'en'").fetchall())
     con.execute("BEGIN TRANSACTION")
-    store.start_run(con, RUN, "normalize", source_file="hand-made", source_sha256=None, model_id=None,
+    runs.start_run(con, RUN, "normalize", source_file="hand-made", source_sha256=None, model_id=None,
                     model_dim=None, params={})
     for row, (pid, occupation, country, lang, text) in enumerate(POSTINGS, start=1):
         con.execute("INSERT INTO postings (posting_id, run_id, source_row, description, country, language, "
@@ -48,7 +52,7 @@ def skills_store(tmp_path, esco_subset):
         con.execute("INSERT INTO assignments (posting_id, run_id, occupation_uri, status) "
                     "VALUES (?, ?, ?, ?)",
                     [pid, RUN, occ.get(occupation), "matched" if occupation else "abstained"])
-    store.finish_run(con, RUN, {})
+    runs.finish_run(con, RUN, {})
     con.execute("COMMIT")
     yield con, occ
     con.close()
@@ -155,7 +159,7 @@ def test_market_skills_with_a_model_ranks_skills_for_titles(skills_store, tiny_r
     con.close()
     with Market.open(db, model=str(tiny_router_model)) as market:
         market.use_encoder(Encoder(str(tiny_router_model)))
-        df = market.skills(min_score=0.0)
+        df = market.skills(min_score=0.0).df()
         assert set(df["method"]) >= {"exact", "embedding"}
         assert (df["score"] >= 0).all()
         n_model = market.sql("SELECT count(*) AS n FROM skill_profiles WHERE source = 'model' AND scope = "

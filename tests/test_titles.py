@@ -9,8 +9,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from jobmarket.text import titles
-from jobmarket.text.titles import CleanTitle, clean_title, detect_language, normalize_label
+from jobmarket.text import patterns as titles  # titles.GENDER_BRACKETED
+from jobmarket.text.clean import CleanTitle, clean_title
+from jobmarket.text.keys import normalize_label
+from jobmarket.text.language import detect_language
 from tests.conftest import EURES, SHARED, need_shared
 
 JOBBERT = SHARED / "jobbert_eval" / "titles.csv"

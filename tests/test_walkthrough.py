@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "walkthrough.md"
-SETUP_NAMES = {"DB", "MODEL", "ESCO", "POSTINGS"}
+SETUP_NAMES = {"DB", "MODEL", "ESCO", "POSTINGS", "EXAMPLES"}
 
 
 def python_blocks(text: str) -> list[str]:
@@ -26,7 +26,7 @@ def test_walkthrough_runs(tmp_path, esco_subset, tiny_model, eures_sample, monke
     assert all(isinstance(node, ast.Assign) for node in setup.body)
     monkeypatch.chdir(tmp_path)
     ns: dict = {"DB": str(tmp_path / "walk.duckdb"), "MODEL": str(tiny_model), "ESCO": [str(esco_subset)],
-                "POSTINGS": str(eures_sample)}
+                "POSTINGS": str(eures_sample), "EXAMPLES": str(ROOT / "sql" / "examples")}
     for i, block in enumerate(blocks[1:], start=2):
         try:
             exec(compile(block, f"{DOC.name} block {i}", "exec"), ns)

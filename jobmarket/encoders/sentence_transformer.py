@@ -12,10 +12,11 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
+from jobmarket.encoders._base import EmbeddingStore
+from jobmarket.encoders.cache import MemoryEmbeddingStore
 from jobmarket.errors import JobmarketError
 
 log = logging.getLogger(__name__)
@@ -33,27 +34,6 @@ _SKILL_ROUTES = ("positive", "document")
 class ModelUnavailableError(JobmarketError):
     """The model is neither cached locally nor downloadable."""
 
-
-class EmbeddingStore(Protocol):
-    """Where cached embeddings live (the DuckDB store, or memory)."""
-
-    def get(self, model_id: str, route: str, texts: Sequence[str]) -> dict[str, np.ndarray]: ...
-
-    def put(self, model_id: str, route: str, texts: Sequence[str], vectors: np.ndarray) -> None: ...
-
-
-class MemoryEmbeddingStore:
-    """A process-local cache, used when no store is attached."""
-
-    def __init__(self) -> None:
-        self._data: dict[tuple[str, str, str], np.ndarray] = {}
-
-    def get(self, model_id: str, route: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        return {t: self._data[(model_id, route, t)] for t in texts if (model_id, route, t) in self._data}
-
-    def put(self, model_id: str, route: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        for t, v in zip(texts, vectors, strict=True):
-            self._data[(model_id, route, t)] = v
 
 
 def _folder_fingerprint(path: Path) -> str:
@@ -75,7 +55,7 @@ def resolve_model(name: str | None = DEFAULT_MODEL) -> str:
         return name
     if _hub_cached(JOBBERT_V3):
         return JOBBERT_V3
-    from jobmarket.encoders import offline
+    from jobmarket.encoders.offline import install as offline
 
     if offline.is_installed():
         return str(offline.offline_model_path())

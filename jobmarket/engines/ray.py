@@ -21,9 +21,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jobmarket.engines._base import EngineOptions
 from jobmarket.errors import JobmarketError
+from jobmarket.matching._base import MatchConfig, match_rows
 from jobmarket.matching.label_index import LabelIndex
-from jobmarket.matching.matcher import MatchConfig
+from jobmarket.matching.matcher import Matcher
 from jobmarket.sql import sql_sections
 
 
@@ -34,7 +36,6 @@ class MatchUDF:
         import ray
 
         from jobmarket.encoders.sentence_transformer import Encoder
-        from jobmarket.matching.matcher import Matcher
 
         if isinstance(index, ray.ObjectRef):
             index = ray.get(index)
@@ -42,13 +43,20 @@ class MatchUDF:
         self.matcher = Matcher(index, self.encoder, config)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        from jobmarket.pipelines.normalize import match_rows
-
         ids = batch.column("title_id").to_pylist()
         texts = batch.column("title_clean").to_pylist()
         langs = batch.column("language").to_pylist()
         vectors = self.encoder.encode_titles(texts)
         return match_rows(ids, texts, langs, vectors, self.matcher.match(texts, langs, vectors))
+
+
+class RayEngine:
+    name = "ray"
+
+    def match(self, con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher,
+              options: EngineOptions) -> None:
+        match_titles(con, encoder, matcher.index, matcher.config, address=options.address,
+                     num_gpus=options.num_gpus, chunk_size=options.chunk_size, progress=options.progress)
 
 
 def match_titles(

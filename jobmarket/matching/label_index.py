@@ -16,7 +16,7 @@ import numpy as np
 
 from jobmarket.errors import JobmarketError
 from jobmarket.sql import sql_sections
-from jobmarket.text.titles import normalize_label
+from jobmarket.text.keys import normalize_label
 
 # ESCO writes gendered pairs as "Softwareentwickler/Softwareentwicklerin"; both halves are real titles.
 _SLASH = re.compile(r"\s*/\s*")
@@ -113,7 +113,7 @@ class LabelIndex:
 
 
 def _matrix_cache_path(model_id: str, texts: list[str]) -> Path:
-    from jobmarket.encoders.offline import models_dir
+    from jobmarket.encoders.offline.install import models_dir
 
     h = hashlib.sha256(model_id.encode())
     for t in texts:

@@ -26,7 +26,9 @@ from jobmarket.clustering.clusterer import (
 )
 from jobmarket.errors import JobmarketError
 from jobmarket.progress import progress_steps
-from jobmarket.sql import read_sql, sql_sections
+from jobmarket.sql import sql_sections
+from jobmarket.store.schema import apply_tables
+from jobmarket.store.transaction import transaction
 
 
 @dataclass
@@ -65,10 +67,6 @@ class ClusterReport:
 
     def as_dict(self) -> dict:
         return asdict(self) | {"outlier_share": self.outlier_share}
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(read_sql("schema_cluster.sql"))
 
 
 def _load_titles(
@@ -171,7 +169,7 @@ def run_clustering(
     options = options or ClusterOptions()
     sections = sql_sections("cluster.sql")
     steps = progress_steps(progress)
-    ensure_schema(con)
+    apply_tables(con)
     with steps("reading title embeddings"):
         ids, langs, vectors, weights, model_id = _load_titles(con)
         current = con.execute(sections["current_run"]).fetchall()
@@ -187,8 +185,7 @@ def run_clustering(
     params = _resolve(options, saved)
     fitted = saved is None
     new_ids: list[str] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if fitted:
             tc = TitleClusterer(
                 reducer,
@@ -230,10 +227,6 @@ def run_clustering(
             con.execute(sections["apply_attach"], [options.attach_outliers, options.attach_outliers])
             con.execute(sections["clear_clusters"])
             con.execute(sections["insert_clusters"], [run_id, options.lang, options.lang or "en"])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     o_titles, n_titles, o_posts, posts, attached = con.execute(sections["outlier_counts"]).fetchall()[0]
     n_clusters, multi = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE n_countries >= 2) FROM clusters"

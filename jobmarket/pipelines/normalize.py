@@ -9,31 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import sys
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
+from jobmarket.engines._base import EngineOptions
+from jobmarket.engines.registry import get_engine
 from jobmarket.errors import JobmarketError
-from jobmarket.io.postings import read_postings
+from jobmarket.io.reader import read_postings
+from jobmarket.matching._base import MatchConfig
 from jobmarket.matching.label_index import LabelIndex, available_languages
-from jobmarket.matching.matcher import Match, MatchConfig, Matcher
+from jobmarket.matching.matcher import Matcher
+from jobmarket.pipelines.checkpoints import checkpoint
 from jobmarket.progress import chunk_progress, progress_steps
 from jobmarket.sql import sql_sections
 from jobmarket.store import connection as store
+from jobmarket.store import runs
+from jobmarket.store.transaction import transaction
+from jobmarket.text.clean import clean_title
 from jobmarket.text.countries import country_languages
-from jobmarket.text.titles import clean_title, detect_language
+from jobmarket.text.language import detect_language
 
-KILL_ENV = "JOBMARKET_TEST_KILL_AT"
-PAUSE_ENV = "JOBMARKET_TEST_PAUSE_AT"
-ENGINES = ("local", "ray")
 TITLE_CHUNK = 20_000  # unique titles per encode-and-match chunk: bounds Python's memory, not the file's size
 TITLE_MAP_COLUMNS = ("title_raw", "country", "title_clean", "seniority", "contract", "language", "title_id")
 
@@ -100,11 +99,11 @@ def normalize_file(
     ``encoder`` may be a zero-argument callable returning one, so a bad file fails before a model loads.
     Per-posting data stays in DuckDB; Python sees unique titles only, ``chunk_size`` at a time.
     ``replace``: delete the rows of earlier runs over the same path whose file has since changed, in the
-    run's own transaction. ``engine``: ``local`` or ``ray`` (encode and match on a Ray cluster).
+    run's own transaction. ``engine``: a name of :mod:`jobmarket.engines.registry` (``local``, or ``ray``
+    to encode and match on a Ray cluster).
     """
     options = options or NormalizeOptions()
-    if engine not in ENGINES:
-        raise JobmarketError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    match_engine = get_engine(engine)
     path = Path(path)
     steps = progress_steps(progress)
     with steps("reading postings"):
@@ -148,21 +147,9 @@ def normalize_file(
     for name in ("create_match_rows", "match_views", "candidate_view", "titles_view"):
         con.execute(sections[name])
     with steps(f"matching {n_unique:,} unique titles ({engine})"):
-        if engine == "ray":
-            from jobmarket.engines import ray as ray_engine
-
-            ray_engine.match_titles(
-                con,
-                encoder,
-                index,
-                options.match,
-                address=ray_address,
-                num_gpus=ray_num_gpus,
-                chunk_size=chunk_size,
-                progress=progress,
-            )
-        else:
-            _match_local(con, encoder, matcher, n_unique, chunk_size, progress)
+        engine_options = EngineOptions(chunk_size=chunk_size, progress=progress, address=ray_address,
+                                       num_gpus=ray_num_gpus)
+        match_engine.match(con, encoder, matcher, engine_options)
     supersedes = [
         r
         for (r,) in con.execute(
@@ -195,17 +182,6 @@ def normalize_file(
         replaced=bool(replace and supersedes),
         engine=engine,
     )
-
-
-def checkpoint(step: str) -> None:
-    """A named step boundary. Tests of crash safety set JOBMARKET_TEST_KILL_AT=<step> to SIGKILL the run
-    here, or JOBMARKET_TEST_PAUSE_AT=<step> to hold it (JOBMARKET_TEST_PAUSE_S seconds) while a reader
-    tries the store; otherwise this does nothing."""
-    if os.environ.get(KILL_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
-    if os.environ.get(PAUSE_ENV) == step:
-        print(f"jobmarket: paused at {step}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get("JOBMARKET_TEST_PAUSE_S", "30")))
 
 
 def _check_model(con: duckdb.DuckDBPyConnection, encoder) -> None:
@@ -260,58 +236,6 @@ def _clean_chunk(rows: list[tuple], options: NormalizeOptions) -> pa.Table:
     return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
 
 
-def _match_local(
-    con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher, n_unique: int, chunk_size: int, progress: bool
-) -> None:
-    """Encode and match the unique titles ``chunk_size`` at a time into the TEMP table ``_match_rows``."""
-    query = sql_sections("normalize.sql")["unique_titles_chunk"]
-    with chunk_progress(progress, "encoding and matching", n_unique) as advance:
-        for lo in range(0, n_unique, chunk_size):
-            rows = con.execute(query, [lo, lo + chunk_size]).fetchall()
-            ids, texts, langs = (list(c) for c in zip(*rows, strict=True))
-            vectors = encoder.encode_titles(texts)
-            matches = matcher.match(texts, langs, vectors)
-            con.from_arrow(match_rows(ids, texts, langs, vectors, matches)).insert_into("_match_rows")
-            advance(len(rows))
-            checkpoint("match")
-
-
-def match_rows(
-    ids: Sequence[str],
-    texts: Sequence[str],
-    langs: Sequence[str | None],
-    vectors: np.ndarray,
-    matches: Sequence[Match],
-) -> pa.Table:
-    """One chunk of matched unique titles in the schema of ``_match_rows`` (both engines write this)."""
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    dim = vectors.shape[1] if vectors.ndim == 2 else 0
-
-    def lists(values: list[list], typ: pa.DataType) -> pa.Array:
-        offsets = np.cumsum([0] + [len(v) for v in values], dtype=np.int32)
-        return pa.ListArray.from_arrays(pa.array(offsets), pa.array([x for v in values for x in v], typ))
-
-    return pa.table(
-        {
-            "title_id": pa.array(list(ids), pa.string()),
-            "title_clean": pa.array(list(texts), pa.string()),
-            "language": pa.array(list(langs), pa.string()),
-            "occupation_uri": pa.array([m.occupation_uri for m in matches], pa.string()),
-            "score": pa.array([m.score for m in matches], pa.float64()),
-            "margin": pa.array([m.margin for m in matches], pa.float64()),
-            "method": pa.array([m.method for m in matches], pa.string()),
-            "status": pa.array([m.status for m in matches], pa.string()),
-            "reason": pa.array([m.reason for m in matches], pa.string()),
-            "cand_uris": lists([[u for u, _ in m.candidates] for m in matches], pa.string()),
-            "cand_scores": lists([[float(s) for _, s in m.candidates] for m in matches], pa.float64()),
-            "embedding": pa.ListArray.from_arrays(
-                pa.array(np.arange(0, len(vectors) * dim + 1, dim or 1, dtype=np.int32)[: len(vectors) + 1]),
-                pa.array(vectors.ravel()),
-            ),
-        }
-    )
-
-
 def _detect(title: str, description: str | None, country: str | None) -> str | None:
     # The country narrows the choice; English is always possible in international postings.
     known = country_languages(country)
@@ -340,11 +264,10 @@ def _write_run(con, run_id, source, read, encoder, params, options, replaced: Se
     dim = store.get_meta(con, "model_dim") or encoder.dim
     con.register("_occupation_info", info)
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             for old in replaced:
-                store.delete_run(con, old)
-            store.start_run(
+                runs.delete_run(con, old)
+            runs.start_run(
                 con,
                 run_id,
                 "normalize",
@@ -359,12 +282,8 @@ def _write_run(con, run_id, source, read, encoder, params, options, replaced: Se
             con.execute(sections["insert_candidates"], [run_id])
             con.execute(sections["upsert_titles"], [encoder.model_id])
             counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
-            store.finish_run(con, run_id, counts)
+            runs.finish_run(con, run_id, counts)
             checkpoint("write")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         con.unregister("_occupation_info")
     checkpoint("commit")

@@ -65,3 +65,12 @@ SELECT skill_uri, weight FROM skill_profile(?, ?);
 
 -- name: skill_gap
 SELECT skill_uri, skill, demand, supply, gap, in_supply FROM skill_gap(?, ?, ?);
+
+-- name: run_top_occupations
+-- The most matched occupations of one normalize run ($1 run id, $2 how many).
+SELECT label, isco_code, count(*) AS n
+FROM assignments
+WHERE run_id = $1 AND status = 'matched'
+GROUP BY ALL
+ORDER BY n DESC, label
+LIMIT $2

@@ -1,4 +1,4 @@
--- Statements used by jobmarket/postings.py to read a postings file and account for every record.
+-- Statements used by jobmarket/io/reader.py to read a postings file and account for every record.
 -- Each section is one statement, named by `-- name:`. Words in {braces} are filled in by the Python
 -- (quoted identifiers and literals only); `?` are bound parameters.
 --

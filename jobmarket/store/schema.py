@@ -15,6 +15,7 @@ import duckdb
 
 from jobmarket.errors import JobmarketError
 from jobmarket.sql import SQL_DIR, read_sql
+from jobmarket.store.transaction import transaction
 
 BASE_VERSION = 1  # what sql/schema.sql creates
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -51,6 +52,14 @@ def extra_schemas() -> list[Path]:
     return sorted(SQL_DIR.glob("schema_*.sql"))
 
 
+def apply_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing of the base schema and every ``schema_*.sql`` (all idempotent): the one
+    place that runs schema files; stages that add tables call this rather than reading their own."""
+    con.execute(read_sql("schema.sql"))
+    for path in extra_schemas():
+        con.execute(path.read_text(encoding="utf-8"))
+
+
 def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The store's schema version, or None for a new (or pre-versioning) store."""
     has = con.execute(
@@ -74,9 +83,7 @@ def upgrade(con: duckdb.DuckDBPyConnection, folder: Path | None = None, db: str 
     stored = stored_version(con)
     if stored is not None and stored > code:
         raise _too_new(db, stored, code)
-    con.execute(read_sql("schema.sql"))
-    for path in extra_schemas():
-        con.execute(path.read_text(encoding="utf-8"))
+    apply_tables(con)
     if stored is None:
         con.execute("INSERT INTO schema_version (version) VALUES (?)", [BASE_VERSION])
         stored = BASE_VERSION
@@ -85,13 +92,11 @@ def upgrade(con: duckdb.DuckDBPyConnection, folder: Path | None = None, db: str 
         if version <= stored:
             continue
         # One transaction per migration: a failed one leaves the store at the previous version.
-        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
-            con.execute("COMMIT")
+            with transaction(con):
+                con.execute(path.read_text(encoding="utf-8"))
+                con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
         except Exception as exc:
-            con.execute("ROLLBACK")
             raise JobmarketError(f"migration {path.name} failed on {db}: {str(exc).splitlines()[0]}") from exc
         applied.append(version)
     return applied

@@ -11,17 +11,9 @@ when the file is not UTF-8 (DuckDB 2.0's CSV reader decodes only UTF-8, UTF-16 a
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
-import io
-import re
-import shutil
-import tempfile
-import unicodedata
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,47 +21,18 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from jobmarket.errors import JobmarketError
+from jobmarket.io.columns import ROLE_COLUMNS, ROLES, ColumnMap, _map_columns
+from jobmarket.io.dialect import _delimiter, _first_char, _header
+from jobmarket.io.encoding import CHUNK, _lf_line_endings, _utf8_copy
+from jobmarket.io.errors import PostingsError
 from jobmarket.sql import sql_sections
 
-__all__ = ["ColumnMap", "PostingsError", "ReadResult", "file_sha256", "read_postings"]
+__all__ = ["ReadResult", "file_sha256", "read_postings"]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet",)
-SNIFF_BYTES = 1 << 20  # what Python looks at: the first megabyte
-CR_BREAK = re.compile(r"\r\n?")
-CHUNK = 1 << 20
 MAX_LINE_SIZE = 32 << 20  # one record may be this long (DuckDB's default is 2 MB)
-DELIMITERS = (",", ";", "\t", "|")
-
-# Column names tried, in order, when the caller names none (compared without case, accents, _ - or spaces).
-TITLE_NAMES = ("title", "job_title", "jobtitle", "vacancytitle", "position", "job", "titel", "titulo",
-               "intitule")
-ID_NAMES = ("id", "job_id", "posting_id", "vacancy_id")
-COUNTRY_NAMES = ("country_code", "country")
-LANGUAGE_NAMES = ("language", "lang")
-DESCRIPTION_NAMES = ("description", "full_description", "text", "body")
-DATE_NAMES = ("date", "posted", "date_posted")
-ROLES = ("id", "title", "description", "country", "language", "date")
-ROLE_COLUMNS = {"id": "external_id", "title": "title_raw", "description": "description", "country": "country",
-                "language": "language", "date": "date"}
-ROLE_OPTIONS = {"id": "--id-col", "title": "--title-col", "description": "--description-col",
-                "country": "--country-col", "language": "--lang-col", "date": "--date-col"}
-
-
-class PostingsError(JobmarketError, ValueError):
-    """A postings file that cannot be read; the message is one line naming the file (row, column)."""
-
-
-@dataclass
-class ColumnMap:
-    title: str
-    id: str | None = None
-    description: str | None = None
-    country: str | None = None
-    language: str | None = None
-    date: str | None = None
 
 
 @dataclass
@@ -351,234 +314,6 @@ def _kind(path: Path) -> str:
         return "json"
     known = ", ".join(CSV_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES)
     raise PostingsError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; use one of {known}")
-
-
-# ------------------------------------------------------------------------------------------ encoding
-@contextmanager
-def _utf8_copy(path: Path, encoding: str | None, json: bool = False) -> Iterator[tuple[str, str]]:
-    """A UTF-8 file DuckDB can read (the file itself when it is UTF-8) and the source's encoding.
-
-    JSON is UTF-8 by definition (RFC 8259): only a byte-order mark changes that; bad bytes in it are
-    rejected line by line.
-    """
-    enc = _codec_name(path, encoding) if encoding else _sniff_encoding(path, bom_only=json)
-    if enc in ("utf-8", "utf-8-sig"):
-        yield str(path), enc  # DuckDB reads UTF-8 itself and skips a BOM
-        return
-    tmp = Path(tempfile.mkdtemp(prefix="jobmarket-"))
-    try:
-        target = tmp / (path.stem + ".utf8" + path.suffix)
-        _transcode(path, target, enc)
-        yield str(target), enc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextmanager
-def _lf_line_endings(source: str) -> Iterator[str | None]:
-    """A copy of ``source`` whose line breaks outside quotes (CRLF, bare CR) are all LF, or None when it
-    has none to change. Quotes are tracked by parity (RFC 4180 doubles a quote inside a quoted field, so
-    parity stays right), chunk by chunk; a CR inside quotes is text and stays."""
-    tmp = Path(tempfile.mkdtemp(prefix="jobmarket-"))
-    target = tmp / ("lf" + Path(source).suffix)
-    changed, inside = False, False
-    try:
-        with open(source, encoding="utf-8", errors="surrogateescape", newline="") as src, \
-                open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as dst:
-            while chunk := src.read(CHUNK):
-                while chunk.endswith("\r"):  # whether it is a CRLF shows in the next character
-                    more = src.read(1)
-                    if not more:
-                        break
-                    chunk += more
-                parts = chunk.split('"')
-                for i in range(1 if inside else 0, len(parts), 2):
-                    fixed = CR_BREAK.sub("\n", parts[i])
-                    changed |= fixed != parts[i]
-                    parts[i] = fixed
-                inside ^= (len(parts) - 1) % 2 == 1
-                dst.write('"'.join(parts))
-        yield str(target) if changed else None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _codec_name(path: Path, encoding: str) -> str:
-    try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        raise PostingsError(f"{path}: unknown encoding {encoding!r}") from None
-
-
-def _sniff_encoding(path: Path, bom_only: bool = False) -> str:
-    """UTF-8 unless the first megabyte says otherwise (BOM, or bytes that are not UTF-8)."""
-    with open(path, "rb") as f:
-        sample = f.read(SNIFF_BYTES)
-        at_end = not f.read(1)
-    for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                      (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16")):
-        if sample.startswith(bom):
-            return name
-    bad = _first_bad_utf8(sample, at_end)
-    if bad is None or bom_only or _mostly_utf8(sample):
-        return "utf-8"  # a few bad bytes in a UTF-8 file: DuckDB rejects those records one by one
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(sample).best()
-    if best is None:
-        line = sample[:bad].count(b"\n") + 1
-        raise PostingsError(f"{path}: cannot tell the text encoding: byte {bad} (line {line}) is not UTF-8; "
-                            "pass --encoding")
-    return codecs.lookup(best.encoding).name
-
-
-def _first_bad_utf8(sample: bytes, at_end: bool) -> int | None:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(sample, final=at_end)  # a character cut at the sample's end is not an error
-    except UnicodeDecodeError as exc:
-        return exc.start
-    return None
-
-
-def _mostly_utf8(sample: bytes) -> bool:
-    """Valid multi-byte UTF-8 characters far outnumber invalid bytes: a UTF-8 file with some bad bytes."""
-    text = sample.decode("utf-8", errors="surrogateescape")
-    bad = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
-    good = sum(1 for ch in text if ord(ch) > 0x7F and not "\udc80" <= ch <= "\udcff")
-    return good >= 3 * max(bad, 1)
-
-
-def _transcode(source: Path, target: Path, encoding: str) -> None:
-    """Stream ``source`` through a decoder into UTF-8, naming the byte and line of the first bad byte."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    offset, lines = 0, 0
-    with open(source, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
-        while True:
-            chunk = src.read(CHUNK)
-            pending = len(decoder.getstate()[0])
-            try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                at = offset - pending + exc.start
-                line = lines + exc.object[: exc.start].decode(encoding, errors="ignore").count("\n") + 1
-                raise PostingsError(f"{source}: cannot decode as {encoding} at byte {at} (line {line}); "
-                                    "pass the right --encoding") from None
-            dst.write(text)
-            lines += text.count("\n")
-            offset += len(chunk)
-            if not chunk:
-                break
-
-
-# ------------------------------------------------------------------------------------------ CSV dialect
-def _sample_text(source: str) -> tuple[str, bool]:
-    with open(source, "rb") as f:
-        raw = f.read(SNIFF_BYTES)
-        complete = not f.read(1)
-    return raw.decode("utf-8-sig", errors="replace"), complete
-
-
-def _delimiter(source: str, path: Path, given: str | None) -> str:
-    if given:
-        named = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-        given = named.get(given.casefold(), given)
-        if len(given) != 1:
-            raise PostingsError(f"{path}: the delimiter must be one character, not {given!r}")
-        return given
-    if path.suffix.casefold() == ".tsv":
-        return "\t"
-    text, complete = _sample_text(source)
-    return max(DELIMITERS, key=lambda d: _dialect_score(text, d, complete))
-
-
-def _dialect_score(text: str, delim: str, complete: bool) -> tuple[bool, float, int]:
-    """How well ``delim`` splits the sample: several header fields, records as wide as the header."""
-    rows = list(_first_records(text, delim, 200))
-    if not complete and len(rows) > 1:
-        rows = rows[:-1]  # the last record may be cut by the sample's end
-    if not rows:
-        return (False, 0.0, 0)
-    width = len(rows[0])
-    body = [r for r in rows[1:] if r]
-    consistent = sum(len(r) == width for r in body) / len(body) if body else 1.0
-    return (width > 1, consistent, width)
-
-
-def _first_records(text: str, delim: str, limit: int) -> Iterator[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"', doublequote=True)
-    try:
-        for i, row in enumerate(reader):
-            if i >= limit:
-                return
-            yield row
-    except csv.Error:
-        return
-
-
-def _header(source: str, path: Path, delim: str) -> list[str]:
-    """Column names from the first record (read by Python: only the header, never the data)."""
-    with open(source, encoding="utf-8-sig", errors="replace", newline="") as f:
-        row = next(csv.reader(f, delimiter=delim, quotechar='"', doublequote=True), None)
-    if not row or not any(cell.strip() for cell in row):
-        raise PostingsError(f"{path}: the first line is empty; expected a header with column names")
-    names: list[str] = []
-    for i, cell in enumerate(row):
-        name = cell.strip() or f"column{i + 1}"
-        while name in names:  # duplicate names get a suffix, as DuckDB would
-            name += "_1"
-        names.append(name)
-    return names
-
-
-def _first_char(source: str) -> str:
-    with open(source, encoding="utf-8-sig", errors="replace") as f:
-        while chunk := f.read(4096):
-            stripped = chunk.lstrip()
-            if stripped:
-                return stripped[0]
-    return ""
-
-
-# ------------------------------------------------------------------------------------------ columns
-def _map_columns(path: Path, names: Sequence[str], given: dict[str, str | None]) -> ColumnMap:
-    listed = ", ".join(names) if names else "(none)"
-    chosen: dict[str, str | None] = {}
-    for role, candidates in (("title", TITLE_NAMES), ("id", ID_NAMES), ("description", DESCRIPTION_NAMES),
-                             ("country", COUNTRY_NAMES), ("language", LANGUAGE_NAMES), ("date", DATE_NAMES)):
-        if given.get(role):
-            chosen[role] = _find_named(path, names, given[role], role, listed)
-        else:
-            chosen[role] = _find_auto(names, candidates)
-    if chosen["title"] is None:
-        raise PostingsError(f"{path}: no title column; columns are {listed}; pass --title-col")
-    return ColumnMap(**chosen)
-
-
-def _find_named(path: Path, names: Sequence[str], wanted: str, role: str, listed: str) -> str:
-    if wanted in names:
-        return wanted
-    folded = [n for n in names if n.casefold() == wanted.casefold()]
-    if folded:
-        return folded[0]
-    raise PostingsError(f"{path}: no column {wanted!r} ({ROLE_OPTIONS[role]}); columns are {listed}")
-
-
-def _find_auto(names: Sequence[str], candidates: Sequence[str]) -> str | None:
-    keys = {}
-    for name in names:
-        keys.setdefault(_name_key(name), name)
-    for candidate in candidates:
-        if (hit := keys.get(_name_key(candidate))) is not None:
-            return hit
-    return None
-
-
-def _name_key(name: str) -> str:
-    """"Job Title", "job_title", "JOB-TITLE", "Título" all compare equal."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return re.sub(r"[\W_]+", "", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
 # ------------------------------------------------------------------------------------------ SQL helpers

@@ -1,0 +1,45 @@
+"""Stage 3: every title's score per occupation, from the cosines of its embedding with the labels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jobmarket.matching.label_index import LabelIndex
+
+
+class EmbeddingScorer:
+    """Scores titles against every embedded label, aggregated per occupation.
+
+    An occupation's score is a soft maximum over its labels (T·log Σ exp(cos/T)) plus a bonus on
+    preferred labels; ``temperature`` 0 is the plain maximum.
+    """
+
+    method = "embedding"
+
+    def __init__(self, index: LabelIndex, temperature: float = 0.01, preferred_bonus: float = 0.01) -> None:
+        if index.embeddings is None:
+            raise ValueError("embed the label index before scoring against it")
+        self.temperature = temperature
+        rows = index.embedded_rows
+        uris = [index.uris[i] for i in rows]
+        # Labels are ordered by occupation, so each occupation is one contiguous block of columns.
+        starts = [0] + [i for i in range(1, len(uris)) if uris[i] != uris[i - 1]]
+        self._starts = np.asarray(starts)
+        self.occupations = [uris[s] for s in starts]
+        self.position = {u: i for i, u in enumerate(self.occupations)}
+        self._label_matrix_t = np.ascontiguousarray(index.embeddings.T)
+        kinds = np.asarray([index.kinds[i] for i in rows])
+        self._bonus = (kinds == "preferred").astype(np.float32) * preferred_bonus
+
+    def scores(self, q: np.ndarray) -> np.ndarray:
+        """(titles × occupations) scores for a block of title vectors."""
+        sims = q @ self._label_matrix_t
+        sims += self._bonus
+        t = self.temperature
+        if t <= 0:
+            return np.maximum.reduceat(sims, self._starts, axis=1)
+        top = sims.max(axis=1, keepdims=True)
+        np.subtract(sims, top, out=sims)
+        np.exp(sims / t, out=sims)
+        # A far-off occupation's sum can underflow to 0: floor it so its score is just very low.
+        return top + t * np.log(np.maximum(np.add.reduceat(sims, self._starts, axis=1), 1e-30))
