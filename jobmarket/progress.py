@@ -25,6 +25,11 @@ class progress_steps:  # noqa: N801 - used like a function: `steps = progress_st
         if self._status is not None:
             self._status.update(f"[bold]{self._name}…[/bold] {detail}")
 
+    def say(self, text: str) -> None:
+        """Print a line between steps (e.g. which label languages a run indexes), when enabled."""
+        if self.enabled:
+            console.print(f"  {text}", highlight=False)
+
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         t0 = time.perf_counter()

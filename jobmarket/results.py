@@ -85,6 +85,53 @@ class NormalizeResult(RunResult):
     def counts(self) -> dict[str, int]:
         return self.report.counts
 
+    @property
+    def files(self) -> list[NormalizeResult]:
+        """[self]: a single file's result reads like :class:`NormalizeRuns` of one file."""
+        return [self]
+
+
+@dataclass
+class NormalizeRuns:
+    """:meth:`jobmarket.Market.normalize` over a folder, a glob or a list: one :class:`NormalizeResult`
+    per file (its own run, source identity, row numbers and supersession) and the total.
+
+    ``rows`` is every file's result rows with a ``source`` column, lazy as a run's rows are.
+    """
+
+    files: list[NormalizeResult]
+    rows: duckdb.DuckDBPyRelation
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """matched / abstained / rejected summed over the files."""
+        total: dict[str, int] = {}
+        for result in self.files:
+            for status, n in result.counts.items():
+                total[status] = total.get(status, 0) + n
+        return total
+
+    @property
+    def n_rows(self) -> int:
+        """Input rows over all files (= the sum of ``counts``: every row is accounted for)."""
+        return sum(result.report.n_rows for result in self.files)
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [result.run_id for result in self.files]
+
+    def df(self) -> pd.DataFrame:
+        return self.rows.df()
+
+    def arrow(self) -> pa.Table:
+        return self.rows.to_arrow_table()
+
+    def __len__(self) -> int:
+        return int(self.rows.count("*").fetchall()[0][0])
+
+    def __iter__(self):
+        return iter(self.files)
+
 
 @dataclass
 class SkillsResult(RunResult):
@@ -93,9 +140,12 @@ class SkillsResult(RunResult):
     def postings_with_skills(self) -> int:
         return int(self.rows.aggregate("count(DISTINCT posting_id)").fetchall()[0][0])
 
-    def most_asked(self, n: int = 10) -> pd.DataFrame:
-        """The ``n`` skills found in most postings: skill, postings."""
-        counts = self.rows.aggregate("skill, count(DISTINCT posting_id) AS postings", "skill")
+    def most_asked(self, n: int = 10, boilerplate: bool = False) -> pd.DataFrame:
+        """The ``n`` skills found in most postings: skill, postings. Skills found only in boilerplate
+        (offer/company/apply text, sentences repeated across unrelated postings) count only with
+        ``boilerplate=True``."""
+        rows = self.rows if boilerplate else self.rows.filter("NOT coalesce(boilerplate, false)")
+        counts = rows.aggregate("skill, count(DISTINCT posting_id) AS postings", "skill")
         return counts.order("postings DESC, skill").limit(n).df()
 
 

@@ -15,26 +15,35 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBMARKET_TEST_")}
+    env = dict(os.environ)
     env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1",
                PYTHONPATH=str(ROOT), **extra)
     return env
 
 
-def normalize_cmd(src: Path, db: Path, model: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "jobmarket", "normalize", str(src), "--db", str(db), "--model", str(model),
-            "--no-progress", *args]
+def normalize_cmd(src: Path, db: Path, model: Path, *args: str, kill_at: str | None = None,
+                  pause_at: str | None = None, pause_s: float = 30.0) -> list[str]:
+    """The CLI's normalize; with ``kill_at``/``pause_at`` run through tests/fault_hook.py, which installs
+    the checkpoint hook (product code reads no test switches)."""
+    cli = ["normalize", str(src), "--db", str(db), "--model", str(model), "--no-progress", *args]
+    if kill_at is None and pause_at is None:
+        return [sys.executable, "-m", "jobmarket", *cli]
+    hook = [*(["--kill-at", kill_at] if kill_at else []), *(["--pause-at", pause_at] if pause_at else []),
+            "--pause-s", str(pause_s)]
+    return [sys.executable, "-m", "tests.fault_hook", *hook, "--", *cli]
 
 
 def run_normalize(src: Path, db: Path, model: Path, *args: str, timeout: float = 300,
-                  **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(normalize_cmd(src, db, model, *args), env=cli_env(**env), cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+                  kill_at: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(normalize_cmd(src, db, model, *args, kill_at=kill_at), env=cli_env(**env),
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
-def start_normalize(src: Path, db: Path, model: Path, *args: str, **env: str) -> subprocess.Popen:
-    return subprocess.Popen(normalize_cmd(src, db, model, *args), env=cli_env(**env), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_normalize(src: Path, db: Path, model: Path, *args: str, pause_at: str | None = None,
+                    pause_s: float = 30.0, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(normalize_cmd(src, db, model, *args, pause_at=pause_at, pause_s=pause_s),
+                            env=cli_env(**env), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def esco_store(db: Path, esco: Path, model: Path) -> Path:

@@ -72,7 +72,8 @@ def test_reasons_of_the_troublemakers(corpus, market):
     assert jsonl[5] == ("rejected", "invalid JSON") and jsonl[6] == ("rejected", "not a JSON object")
     lf = by_file["utf8_lf.csv"]
     assert lf[11] == ("rejected", "empty title")
-    assert all(status != "rejected" for row, (status, _) in lf.items() if row != 11)  # RTL, emoji, numbers
+    assert lf[5] == lf[6] == ("rejected", "title has no letters")  # "12345", "3.14": not titles (issue 13)
+    assert all(status != "rejected" for row, (status, _) in lf.items() if row not in (5, 6, 11))  # RTL, emoji
 
 
 def test_titles_survive_intact(corpus, market):

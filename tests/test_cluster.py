@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from jobmarket.clustering.clusterer import TitleClusterer
+from jobmarket.clustering.state import from_arrays, to_arrays
 from jobmarket.errors import JobmarketError
 from jobmarket.pipelines.cluster import ClusterOptions, run_clustering, titles_by_country
 from jobmarket.store import connection as store
@@ -121,9 +122,13 @@ def test_incremental_predict_and_persistence():
     df = structured(seed=4, per_lang=5)
     held = df.title_id.str.endswith("-4")
     tc, labels, _ = fit_frame(df[~held])
-    restored = TitleClusterer.from_bytes(tc.to_bytes())
+    meta, arrays = to_arrays(tc)
+    assert all(a.dtype == np.float64 for a in arrays.values())  # plain numbers, no objects
+    restored = from_arrays(json.loads(json.dumps(meta)), arrays)
     new = df[held]
     pred = restored.predict(new.title_id.tolist(), np.stack(new.vec), new.lang.tolist())
+    same = tc.predict(new.title_id.tolist(), np.stack(new.vec), new.lang.tolist())
+    assert pred.cluster.tolist() == same.cluster.tolist()  # as the original fit would assign them
     topic_cluster = {t: labels[f"{t}-de-0"] for t in TOPICS}
     want = [topic_cluster[t] for t in new.topic]
     got = dict(zip(pred.ids, pred.cluster.tolist(), strict=True))
@@ -194,6 +199,10 @@ def _add(con, df: pd.DataFrame, postings_per_title: int = 2, run_id: str = "r1")
     )
     con.unregister("_t")
     con.unregister("_p")
+    # A finished normalize run, so its postings are current (clusters count the current postings only).
+    con.execute("INSERT OR IGNORE INTO runs (run_id, command, source_file, status, started, finished) "
+                "VALUES (?, 'normalize', ?, 'finished', current_timestamp, current_timestamp)",
+                [run_id, f"{run_id}.csv"])
 
 
 OPTS = dict(min_cluster_size=5, min_samples=5, reduce_dims=8, selection="eom")
@@ -256,7 +265,9 @@ def test_store_incremental_then_refit(con):
         run_clustering(con, ClusterOptions(min_cluster_size=7))
     third = run_clustering(con, ClusterOptions(min_cluster_size=7, refit=True))
     assert third.fitted and third.params["min_cluster_size"] == 7
-    assert con.execute("SELECT count(*) FROM cluster_runs WHERE model IS NOT NULL").fetchall()[0][0] == 1
+    # Only the current fit keeps its state, as arrays.
+    kept = con.execute("SELECT count(DISTINCT cluster_run_id) FROM cluster_model_arrays").fetchall()[0][0]
+    assert kept == 1
     assert (
         json.loads(con.execute("SELECT params FROM cluster_runs WHERE current").fetchall()[0][0])[
             "min_cluster_size"

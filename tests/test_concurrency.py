@@ -34,7 +34,7 @@ def setup(tmp_path, esco_subset, tiny_model):
 
 def test_readers_get_store_busy_while_normalize_writes(setup, monkeypatch):
     db, src, model = setup
-    writer = start_normalize(src, db, model, JOBMARKET_TEST_PAUSE_AT="write", JOBMARKET_TEST_PAUSE_S="20")
+    writer = start_normalize(src, db, model, pause_at="write", pause_s=20)
     try:
         wait_paused(writer, "write")  # inside the run's transaction
         with pytest.raises(StoreBusyError, match="is busy"):
@@ -65,9 +65,9 @@ def test_dashboard_reader_says_busy(setup):
     from jobmarket.dashboard import data
 
     db, src, model = setup
-    writer = start_normalize(src, db, model, JOBMARKET_TEST_PAUSE_AT="match", JOBMARKET_TEST_PAUSE_S="15")
+    writer = start_normalize(src, db, model, pause_at="write", pause_s=15)
     try:
-        wait_paused(writer, "match")
+        wait_paused(writer, "write")  # only the write holds the lock
         with pytest.raises(StoreBusyError), data.connect(str(db)):
             pass
     finally:
@@ -77,7 +77,7 @@ def test_dashboard_reader_says_busy(setup):
 
 def test_a_waiting_reader_gets_the_committed_run(setup):
     db, src, model = setup
-    writer = start_normalize(src, db, model, JOBMARKET_TEST_PAUSE_AT="write", JOBMARKET_TEST_PAUSE_S="2")
+    writer = start_normalize(src, db, model, pause_at="write", pause_s=2)
     try:
         wait_paused(writer, "write")
         con = store.connect(db, read_only=True, retry_s=300)  # waits with backoff for the lock
@@ -89,3 +89,40 @@ def test_a_waiting_reader_gets_the_committed_run(setup):
     finally:
         writer.communicate(timeout=300)
     assert rows == [("finished", N_ROWS)]
+
+
+def test_dashboard_queries_and_search_while_normalize_writes(setup, tmp_path):
+    """The dashboard's queries, search included, while a normalize run matches and then writes: every
+    query answers (a run locks the store only for its short write) and the run finishes."""
+    pytest.importorskip("streamlit")
+    import time
+
+    from jobmarket.dashboard import data
+    from tests.procs import run_normalize
+
+    db, src, model = setup
+    assert run_normalize(src, db, model).returncode == 0  # something to show
+    other = postings_file(tmp_path / "week2.csv", N_ROWS + 5, seed=4)
+    names = ["store_facts", "countries", "totals", "by_country_status", "by_language", "isco_by_country"]
+    filters = (("countries", None), ("d0", None), ("d1", None), ("isco", None))
+
+    def read_all(stamp: float) -> None:
+        for name in names:
+            assert len(data.query(str(db), stamp, "en", name, filters)) >= 1
+        assert len(data.search(str(db), str(model), stamp, "en", "accountant", "occupations", 3)) == 3
+        assert len(data.search(str(db), str(model), stamp, "en", "accountant", "titles", 3)) >= 1
+
+    writer = start_normalize(other, db, model, pause_at="match", pause_s=4)
+    try:
+        wait_paused(writer, "match")  # the run holds no lock while it matches
+        read_all(1.0)
+        n = 0
+        while writer.poll() is None:  # through its write: readers wait for the short transaction
+            read_all(2.0 + n)
+            n += 1
+            time.sleep(0.05)
+    finally:
+        _, err = writer.communicate(timeout=300)
+    assert writer.returncode == 0, err[-2000:]
+    facts = data.query(str(db), time.time(), "en", "store_facts")
+    assert int(facts["n_postings"][0]) == N_ROWS * 2 + 5  # two files, each counted once

@@ -81,6 +81,9 @@ def test_skill_gap_against_esco_ranks_the_demanded_skill_first(app):
     # The hand-made IE/MT postings; a real EURES posting matched by the tiny model may add a country.
     assert options[0] == "(all countries)" and {"IE (4 postings)", "MT (2 postings)"} <= set(options)
     at.selectbox(key="sg_country").select_index(options.index("IE (4 postings)")).run()
+    # "manage budgets" is a cross-sector skill: shown once broad skills are switched on.
+    assert MANAGE_BUDGETS not in set(at.dataframe[0].value["skill_uri"])
+    at.toggle(key="sg_transversal").set_value(True).run()
     gap = at.dataframe[0].value
     # Every Irish accountant posting asks to manage budgets; ESCO does not list it as essential.
     assert gap.iloc[0]["skill_uri"] == MANAGE_BUDGETS and gap.iloc[0]["demand"] == 1.0
@@ -90,6 +93,11 @@ def test_skill_gap_against_esco_ranks_the_demanded_skill_first(app):
     assert "manage budgets" in at.subheader[0].value
     assert at.query_params["demand"] == "IE" and at.query_params["occ"].startswith("http://data.europa.eu")
     assert at.get("download_button")
+    # Each demanded skill links to the sentences that ask for it, with counts.
+    evidence = at.dataframe[1].value
+    assert len(evidence) and evidence["n_postings"].iloc[0] >= 1 and "sentence" in evidence
+    at.radio(key="sg_group").set_value("reuse_level").run()
+    assert "cross-sector" in set(at.dataframe[0].value["reuse_level"])
 
 
 def test_skill_gap_against_another_country(app):
@@ -110,6 +118,7 @@ def test_skill_gap_against_an_uploaded_programme(app):
     options = at.selectbox(key="sg_country").options
     at.selectbox(key="sg_country").select_index(options.index("IE (4 postings)")).run()
     at.radio(key="sg_supply").set_value("csv").run()
+    at.toggle(key="sg_transversal").set_value(True).run()
     course = b"skill\nmanage budgets\nSQL\n"
     at.file_uploader(key="sg_csv").set_value(("course.csv", course, "text/csv")).run()
     assert not at.exception

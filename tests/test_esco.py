@@ -63,6 +63,8 @@ def test_full_import_counts_and_time(full) -> None:
         "isco_groups": 619,
         "esco_skills": 13896,
         "esco_occupation_skills": 123855,
+        "esco_skill_groups": 647,  # skillsHierarchy_en.csv: 4 pillars and their groups of levels 1-3
+        "esco_skill_broader": 20656,  # broaderRelationsSkillPillar.csv, every row
     }
     assert one(con, "SELECT count(*) FROM esco_occupations WHERE version = 'v1.2'") == 3039
 
@@ -190,6 +192,7 @@ def test_discover_versions_and_kinds() -> None:
         "labels",
         "skill_hierarchy",
         "broader",
+        "skill_broader",
     }
     # collections (researchOccupationsCollection_en.csv ...) and skillSkillRelations are not read
     assert not any("Collection" in s.source_file or "skillSkill" in s.source_file for s in sources)

@@ -2,9 +2,8 @@
 run visible to a reader), and the rerun finishes with exactly one assignment per input row.
 
 Real subprocesses (`python -m jobmarket normalize`) with the tiny model and the real ESCO subset; the run is
-killed at named step boundaries (JOBMARKET_TEST_KILL_AT, see
-jobmarket.pipelines.normalize.checkpoint) and at random
-times.
+killed at named step boundaries (a checkpoint hook that only tests install: tests/fault_hook.py) and at
+random times.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ def assert_whole(snap: dict, n_rows: int) -> None:
 def test_killed_at_each_step_leaves_nothing_then_rerun_completes(setup):
     db, src, model = setup
     for step in ("read", "titles", "match", "write"):
-        killed = run_normalize(src, db, model, JOBMARKET_TEST_KILL_AT=step)
+        killed = run_normalize(src, db, model, kill_at=step)
         assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
         snap = snapshot(db)  # a reader between the kill and the rerun
         assert snap["runs"] == {} and snap["orphans"] == 0, step
@@ -74,10 +73,10 @@ def test_kill_while_rewriting_a_run_keeps_the_committed_one(setup):
     assert run_normalize(src, db, model).returncode == 0
     before = snapshot(db)
     assert_whole(before, N_ROWS)
-    killed = run_normalize(src, db, model, JOBMARKET_TEST_KILL_AT="write")
+    killed = run_normalize(src, db, model, kill_at="write")
     assert killed.returncode == -signal.SIGKILL
     assert snapshot(db) == before
-    killed = run_normalize(src, db, model, JOBMARKET_TEST_KILL_AT="commit")  # after COMMIT: the run stands
+    killed = run_normalize(src, db, model, kill_at="commit")  # after COMMIT: the run stands
     assert killed.returncode == -signal.SIGKILL
     assert snapshot(db) == before
     assert run_normalize(src, db, model).returncode == 0

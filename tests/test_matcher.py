@@ -63,15 +63,17 @@ def test_gendered_labels_are_expanded():
 def test_exact_any_language():
     m = Matcher(index(), encoder({}), MatchConfig(top_k=3))
     (res,) = m.match(["softwareentwicklerin"], ["de"])
-    assert (res.occupation_uri, res.method, res.score) == (DEV, "exact", 1.0)
-    assert res.candidates[0] == (DEV, 1.0) and len(res.candidates) == 3
+    # The method's own score is apart from the similarity (the embedding's score of the occupation).
+    assert (res.occupation_uri, res.method, res.method_score) == (DEV, "exact", 1.0)
+    assert res.candidates[0] == (DEV, res.similarity) and len(res.candidates) == 3
+    assert res.similarity == res.score
 
 
 def test_fuzzy_needs_the_embedding_to_agree():
     # "sofware developer" is a typo of a DEV label and its vector points at DEV: fuzzy match.
     m = Matcher(index(), encoder({"sofware developer": unit(DEV, 0.1)}), MatchConfig(fuzzy_agree_k=1))
     (res,) = m.match(["sofware developer"], ["en"])
-    assert (res.occupation_uri, res.method) == (DEV, "fuzzy") and 0.95 <= res.score < 1.0
+    assert (res.occupation_uri, res.method) == (DEV, "fuzzy") and 0.95 <= res.method_score < 1.0
     # "tailer" is one letter from "tailor" (and from "sailor"'s neighbour); the model says SAILOR:
     # the string match is not trusted and the embedding decides.
     m = Matcher(index(), encoder({"tailer": unit(SAILOR, 0.1)}),

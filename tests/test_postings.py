@@ -94,16 +94,22 @@ def test_country_code_preferred_and_extra_columns_ignored(con, tmp_path):
     assert res.columns == ColumnMap(title="title", id="posting_id", country="country_code", language="lang",
                                     date="posted")
     (row,) = accounted(con, res, 1)
-    assert (row["external_id"], row["country"], row["date"], row["language"]) == (
+    assert (row["external_id"], row["country"], row["date_raw"], row["language"]) == (
         "9", "DE", "2025-01-01", "de")
-    assert list(row) == ["source_row", "external_id", "title_raw", "description", "country", "language",
-                         "date", "status", "reason"]
+    assert str(row["date"]) == "2025-01-01"  # parsed to DATE, the raw text kept beside it
+    assert list(row) == ["source_row", "source_part", "part_row", "external_id", "title_raw", "description",
+                         "country", "language", "date", "country_raw", "language_raw", "date_raw", "status",
+                         "reason", "keep_description"]
 
 
 def test_duplicate_and_blank_header_names(con, tmp_path):
     f = write(tmp_path / "p.csv", ",title,title\n0,Koch,Kellner\n")
-    res = read_postings(con, f)
-    assert accounted(con, res, 1)[0]["title_raw"] == "Koch"
+    with pytest.raises(PostingsError, match=r"p\.csv: columns 2 and 3 are both named 'title'; pass "
+                                            r"--title-col title \(column 2\) or "
+                                            r"--title-col title_1 \(column 3\)"):
+        read_postings(con, f)
+    assert accounted(con, read_postings(con, f, title_col="title"), 1)[0]["title_raw"] == "Koch"
+    assert accounted(con, read_postings(con, f, title_col="title_1"), 1)[0]["title_raw"] == "Kellner"
 
 
 # ------------------------------------------------------------------------------------------ titles
@@ -283,7 +289,9 @@ def test_empty_and_header_only_files(con, tmp_path):
 
 
 def test_unsupported_and_missing_files(con, tmp_path):
-    with pytest.raises(PostingsError, match=r"p\.xlsx: unsupported file type '.xlsx'"):
+    with pytest.raises(PostingsError, match=r"p\.docx: unsupported file type '.docx'"):
+        read_postings(con, write(tmp_path / "p.docx", b"PK\x03\x04"))
+    with pytest.raises(PostingsError, match=r"p\.xlsx: cannot read as a spreadsheet"):
         read_postings(con, write(tmp_path / "p.xlsx", b"PK\x03\x04"))
     with pytest.raises(PostingsError, match="no such file"):
         read_postings(con, tmp_path / "missing.csv")
@@ -307,7 +315,7 @@ def test_jsonl(con, tmp_path):
     lines = [
         json.dumps({"id": 1, "title": "Koch", "country": "DE", "meta": {"a": 1}}),
         "",
-        json.dumps({"id": "2", "Title": "Kellnerin", "description": "Service"}, ensure_ascii=False),
+        json.dumps({"id": "2", "title": "", "description": "Service"}, ensure_ascii=False),
         "{not json",
         json.dumps(["a", "list"]),
         "   ",
@@ -320,12 +328,19 @@ def test_jsonl(con, tmp_path):
     got = accounted(con, res, 6)  # blank lines are not records
     assert [(r["external_id"], r["title_raw"], r["status"], r["reason"]) for r in got] == [
         ("1", "Koch", "ok", None),
-        ("2", None, "rejected", "empty title"),  # keys are matched once, to the first spelling seen
+        ("2", "", "rejected", "empty title"),
         (None, None, "rejected", "invalid JSON"),
         (None, None, "rejected", "not a JSON object"),
         ("5", None, "rejected", "empty title"),
         ("6", "Bäcker", "ok", None),
     ]
+
+
+def test_jsonl_title_key_spelled_two_ways_is_ambiguous(con, tmp_path):
+    f = write(tmp_path / "p.jsonl", '{"title": "Koch"}\n{"Title": "Maler"}\n')
+    with pytest.raises(PostingsError, match="columns 'title' and 'Title' both look like the title column; "
+                                            "pass --title-col"):
+        read_postings(con, f)
 
 
 def test_json_array_and_ndjson_with_json_suffix(con, tmp_path):

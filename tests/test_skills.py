@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from jobmarket.esco.load import import_esco
@@ -199,3 +200,36 @@ def test_one_letter_skills_are_found_by_name_never_by_embedding(tiny_router_mode
     assert "skill:c" not in by_skill  # a letter's embedding would land near any sentence
     assert by_skill["skill:budgets"] in ("exact", "embedding")
     assert extractor.stages[1].label_texts == ["manage budgets"]
+
+
+def test_store_keeps_evidence_and_profiles_leave_background_out(skills_store):
+    from jobmarket.skills.gap import by_group, gap_table
+
+    con, occ = skills_store
+    # p2 also says how to apply, naming a skill there: stored, flagged, not counted.
+    con.execute("UPDATE postings SET description = description || "
+                "'\nHow to apply:\nSend your CV; knowledge of SQL helps us sort the applications.' "
+                "WHERE posting_id = 'p2'")
+    extract_run(con, None, RUN)
+    rows = con.execute("SELECT posting_id, skill_uri, sentence, section, boilerplate FROM posting_skills "
+                       "ORDER BY posting_id, skill_uri").fetchall()
+    by = {(p, u): (sent, sec, b) for p, u, sent, sec, b in rows}
+    assert by[("p3", SQL)] == ("Experience with SQL is a plus", "other", False)
+    assert by[("p2", SQL)][1:] == ("apply", True)
+    acc = occ["accountant"]
+    share = con.execute("SELECT weight FROM skill_profiles WHERE scope = 'occupation' "
+                        "AND source = 'postings' AND occupation_uri = ? AND skill_uri = ?",
+                        [acc, SQL]).fetchall()
+    assert share == [(pytest.approx(1 / 3),)]  # p3 only: p2's SQL is in its how-to-apply text
+    # The gap against ESCO: each demanded skill with its status and evidence sentences with counts.
+    supply = pd.DataFrame({"skill_uri": pd.Series([], dtype=str), "weight": pd.Series([], dtype=float)})
+    gap = gap_table(con, acc, None, supply, levels=[]).set_index("skill_uri")
+    assert gap.loc[SQL, "status"] == "emerging" and gap.loc[SQL, "n_postings"] == 1
+    assert gap.loc[SQL, "evidence"] == [{"sentence": "Experience with SQL is a plus", "section": "other",
+                                         "n_postings": 1}]
+    assert gap.loc[MANAGE_BUDGETS, "reuse_level"] == "cross-sector"
+    # The default reuse levels (occupation- and sector-specific) leave the cross-sector skill out.
+    narrow = gap_table(con, acc, None, supply)
+    assert MANAGE_BUDGETS not in set(narrow["skill_uri"]) and SQL in set(narrow["skill_uri"])
+    grouped = by_group(gap.reset_index(), "reuse_level")
+    assert {"cross-sector", "sector-specific"} <= set(grouped["reuse_level"])

@@ -23,7 +23,9 @@ def columns(con, table: str) -> set[str]:
 
 def test_new_store_is_at_code_version_with_colleague_tables(tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
-    assert versions(con) == [migrations.code_version()]
+    # A new store gets the base, then every migration (they are written to run on a fresh store too).
+    assert versions(con) == [1, *(v for v, _ in migrations.migrations())]
+    assert versions(con)[-1] == migrations.code_version()
     # Every sql/schema_*.sql is applied too (skills: posting_skills, skill_profiles).
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert {"skill_profiles", "posting_skills", "titles", "assignments"} <= tables
@@ -32,7 +34,10 @@ def test_new_store_is_at_code_version_with_colleague_tables(tmp_path):
 
 def test_v1_store_migrates_forward(tmp_path):
     db = tmp_path / "v1.duckdb"
-    store.connect(db).close()  # a v1-shaped store (no migrations in sql/migrations yet)
+    con = duckdb.connect(str(db))  # a v1-shaped store: the base schema only
+    migrations.apply_tables(con)
+    con.execute("INSERT INTO schema_version (version) VALUES (1)")
+    con.close()
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "002_run_notes.sql").write_text(

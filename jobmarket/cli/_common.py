@@ -19,6 +19,9 @@ err = Console(stderr=True)
 Db = Annotated[str, typer.Option("--db", help="DuckDB store file.")]
 Model = Annotated[str, typer.Option("--model", help="Hub id or local folder; 'auto': JobBERT-V3 if cached, "
                                                     "else the offline multilingual-e5-small.")]
+Precision = Annotated[str, typer.Option(
+    "--precision", help="Encoder precision: auto (bf16 autocast on CPUs with AVX-512 BF16/AMX and on GPUs, "
+                        "else fp32; JOBMARKET_PRECISION overrides auto) | fp32 | bf16 | fp16 (GPU).")]
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -38,7 +38,9 @@ def skills(
         with_skills = found.postings_with_skills()
         out.print(f"skills of run {rep.run_id}: {rep.n_postings:,} descriptions, {with_skills:,} with "
                   f"skills, {rep.n_findings:,} skills found ({methods}); model {rep.model or '-'}; threshold "
-                  f"{rep.threshold if rep.threshold is not None else '-'}")
+                  f"{rep.threshold if rep.threshold is not None else '-'}; "
+                  f"{rep.n_boilerplate:,} only in boilerplate or offer/company/apply text (kept, flagged, "
+                  "left out of profiles)")
         t = Table(title="skill_profiles")
         for c in ("scope / source", "rows"):
             t.add_column(c)

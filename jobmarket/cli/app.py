@@ -12,7 +12,20 @@ from typing import Annotated
 
 import typer
 
-from jobmarket.cli import analysis, dashboard, esco, evaluate, model, normalize, query
+from jobmarket.cli import (
+    analysis,
+    calibrate,
+    codes,
+    dashboard,
+    esco,
+    evaluate,
+    model,
+    normalize,
+    query,
+    review,
+    runs,
+    settings,
+)
 
 app = typer.Typer(help="Multilingual labor-market analytics: postings → ESCO occupations in DuckDB.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -20,6 +33,14 @@ esco_app = typer.Typer(help="ESCO classification packages.", no_args_is_help=Tru
 model_app = typer.Typer(help="Models: the offline model, training.", no_args_is_help=True)
 app.add_typer(esco_app, name="esco")
 app.add_typer(model_app, name="model")
+codes_app = typer.Typer(help="The coding index: titles coded by hand, which the matcher learns from.",
+                        no_args_is_help=True)
+app.add_typer(codes_app, name="codes")
+review_app = typer.Typer(help="The review loop: titles for a coder to code.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+runs_app = typer.Typer(help="The store's runs: which are current (counted), which are history.",
+                       no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
 
 
 @app.callback()
@@ -43,7 +64,16 @@ app.command()(analysis.skills)
 app.command()(analysis.cluster)
 app.command()(dashboard.dashboard)
 app.command()(evaluate.evaluate)
+app.command()(calibrate.calibrate)
+app.command()(settings.settings)
 esco_app.command("import")(esco.esco_import)
+runs_app.command("list")(runs.runs_list)
+runs_app.command("show")(runs.runs_show)
+runs_app.command("delete")(runs.runs_delete)
+codes_app.command("import")(codes.codes_import)
+codes_app.command("list")(codes.codes_list)
+codes_app.command("remove")(codes.codes_remove)
+review_app.command("export")(review.review_export)
 model_app.command("install-offline")(model.install_offline)
 model_app.command("info")(model.model_info)
 # `model train` forwards every argument, --help included, to model_training's own command.

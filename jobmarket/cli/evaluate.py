@@ -19,6 +19,13 @@ def evaluate(
     = None,
     esco: Annotated[list[Path] | None, typer.Option(help="ESCO packages (default: DATA/esco/...).")] = None,
     norm_limit: Annotated[int | None, typer.Option(help="Sample this many titles for esco-norm.")] = None,
+    codes: Annotated[Path | None, typer.Option(help="esco-norm: a coding file (title, occupation) as the "
+                                                    "coding index of the full matcher.")] = None,
+    half: Annotated[str | None, typer.Option(help="esco-norm: evaluate on the tune or report half of the "
+                                                  "fixed split (jobmarket/evaluation/split.py).")] = None,
+    target_precision: Annotated[float | None, typer.Option(
+        help="esco-norm: also report coverage and realised precision at this target (0.8 and 0.9 always).")]
+    = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON.")] = None,
 ) -> None:
@@ -32,7 +39,10 @@ def evaluate(
         import torch
 
         torch.set_num_threads(threads)
-    report = run_eval(model, task or ["all"], data_dir=data, esco=esco or [], norm_limit=norm_limit)
+    norm_options = {k: v for k, v in (("codes", str(codes) if codes else None), ("half", half),
+                                      ("target_precision", target_precision)) if v is not None}
+    report = run_eval(model, task or ["all"], data_dir=data, esco=esco or [], norm_limit=norm_limit,
+                      norm_options=norm_options)
     out.print(results_table(report))
     for k, v in report["summary"].items():
         out.print(f"{k}: {v:.4f}")

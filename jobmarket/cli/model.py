@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from jobmarket.cli._common import Model, one_line_errors, out
+from jobmarket.cli._common import Model, Precision, one_line_errors, out
 from jobmarket.encoders.sentence_transformer import DEFAULT_MODEL
 
 
@@ -20,13 +20,14 @@ def install_offline(force: Annotated[bool, typer.Option(help="Rebuild even if in
 
 
 @one_line_errors
-def model_info(model: Model = DEFAULT_MODEL) -> None:
-    """Load a model and show its routes and dimension."""
+def model_info(model: Model = DEFAULT_MODEL, precision: Precision = "auto") -> None:
+    """Load a model and show its routes, dimension and the precision it would run in here."""
     from jobmarket.encoders.sentence_transformer import Encoder
 
-    enc = Encoder(model)
+    enc = Encoder(model, precision=precision)
     out.print(f"model {enc.name}\nid {enc.model_id}\ndim {enc.dim}\n"
-              f"title route {enc.title_route or '-'}; skill route {enc.skill_route or '-'}")
+              f"title route {enc.title_route or '-'}; skill route {enc.skill_route or '-'}\n"
+              f"precision {enc.precision} (cache key {enc.cache_id})")
 
 
 def model_train(ctx: typer.Context) -> None:

@@ -13,13 +13,13 @@ occupation (0.25 → 0.48) and tripled the adjusted Rand index (see benchmarks/r
 
 Determinism: inputs are sorted by title id before fitting, PCA uses a full SVD with a fixed seed, and
 cluster ids are ordered by size (postings, then titles) and then by the smallest title id, so the same
-titles give the same clusters and ids whatever their row order. A fitted clusterer is pickled with
-joblib so later titles can be assigned to the existing clusters without a refit.
+titles give the same clusters and ids whatever their row order. A fitted clusterer is kept as plain
+arrays and parameters (:mod:`jobmarket.clustering.state`, never a pickle) so later titles can be assigned
+to the existing clusters without a refit.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +36,6 @@ DEFAULT_MIN_CLUSTER_SIZE = 2
 DEFAULT_MIN_SAMPLES = 1
 DEFAULT_SELECTION = "leaf"
 LANGUAGE_SHRINK = 5.0  # a language's mean counts as if it had this many more titles at the overall mean
-_FORMAT = 1  # bump when the pickled layout changes
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -180,6 +179,7 @@ class TitleClusterer:
         self._stable_ids(raw, w, ids)
         cluster = self._map(raw)
         self.centroids_ = self._centroids(z, cluster)
+        self.fit_points_, self.fit_labels_ = z, cluster  # what state.py keeps to rebuild the clusterer
         return self._result(ids, z, cluster, prob)
 
     def _center(self, x: np.ndarray, langs: list[str], fit: bool = False) -> np.ndarray:
@@ -188,15 +188,19 @@ class TitleClusterer:
         if fit:
             self.overall_mean_ = x.mean(axis=0)
             self.language_means_ = {}
-            arr = np.asarray(langs, dtype=object)
-            for lang in sorted(set(langs)):
-                rows = x[arr == lang]
-                self.language_means_[lang] = (rows.sum(axis=0) + LANGUAGE_SHRINK * self.overall_mean_) / (
-                    len(rows) + LANGUAGE_SHRINK
+            names, code = np.unique(np.asarray(langs, dtype=object), return_inverse=True)
+            # One pass over the rows for all languages (np.add.at), not one scan per language.
+            sums = np.zeros((len(names), x.shape[1]))
+            np.add.at(sums, code, x)
+            counts = np.bincount(code, minlength=len(names))
+            for j, lang in enumerate(names.tolist()):
+                self.language_means_[lang] = (sums[j] + LANGUAGE_SHRINK * self.overall_mean_) / (
+                    counts[j] + LANGUAGE_SHRINK
                 )
         # A language unseen at fit time gets the overall mean: centred, not language-corrected.
-        means = np.stack([self.language_means_.get(lang, self.overall_mean_) for lang in langs])
-        return unit_rows(x - means)
+        names, code = np.unique(np.asarray(langs, dtype=object), return_inverse=True)
+        table = np.stack([self.language_means_.get(lang, self.overall_mean_) for lang in names.tolist()])
+        return unit_rows(x - table[code.reshape(-1)])
 
     def _reduce(self, x: np.ndarray, fit: bool = False) -> np.ndarray:
         if self.reducer_ is None:
@@ -206,22 +210,35 @@ class TitleClusterer:
 
     def _stable_ids(self, raw: np.ndarray, weights: np.ndarray, ids: list[str]) -> None:
         """Number clusters by postings, then titles (both descending), then their smallest title id."""
-        keys = []
-        for label in sorted(set(raw.tolist()) - {-1}):
-            members = np.flatnonzero(raw == label)
-            keys.append((-weights[members].sum(), -len(members), ids[members[0]], label))
+        raw = np.asarray(raw, dtype=np.int64)
+        inside = np.flatnonzero(raw >= 0)
+        # Per cluster in one pass each (bincount), not one scan of all titles per cluster.
+        labels, first = np.unique(raw[inside], return_index=True)
+        posts = np.bincount(raw[inside], weights=np.asarray(weights, dtype=np.float64)[inside])[labels]
+        sizes = np.bincount(raw[inside])[labels]
+        keys = [(-float(w), -int(n), ids[inside[f]], int(label))
+                for label, f, w, n in zip(labels, first, posts, sizes, strict=True)]
         self.raw_to_id_ = {label: new for new, (*_, label) in enumerate(sorted(keys))}
 
     def _map(self, raw: np.ndarray) -> np.ndarray:
-        return np.array([self.raw_to_id_.get(int(r), -1) for r in raw], dtype=np.int64)
+        raw = np.asarray(raw, dtype=np.int64).reshape(-1)
+        if not self.raw_to_id_ or not len(raw):
+            return np.full(len(raw), -1, dtype=np.int64)
+        lut = np.full(max(max(self.raw_to_id_), int(raw.max())) + 2, -1, dtype=np.int64)  # last slot: -1
+        for old, new in self.raw_to_id_.items():
+            lut[old] = new
+        return lut[np.where(raw >= 0, raw, len(lut) - 1)]
 
     @staticmethod
     def _centroids(z: np.ndarray, cluster: np.ndarray) -> np.ndarray:
         k = int(cluster.max()) + 1 if len(cluster) else 0
-        cents = np.zeros((k, z.shape[1]))
-        for c in range(k):
-            cents[c] = z[cluster == c].mean(axis=0)
-        return unit_rows(cents) if k else cents
+        if k <= 0:
+            return np.zeros((0, z.shape[1]))
+        inside = cluster >= 0
+        sums = np.zeros((k, z.shape[1]))
+        np.add.at(sums, cluster[inside], z[inside])  # one pass over the titles for every cluster
+        counts = np.bincount(cluster[inside], minlength=k)
+        return unit_rows(sums / np.maximum(counts, 1)[:, None])
 
     def _nearest(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.centroids_ is None or not len(self.centroids_):
@@ -276,24 +293,7 @@ class TitleClusterer:
             raw, prob = np.array([inverse[int(c)] for c in nearest]), sim
         return self._result(ids, z, self._map(np.asarray(raw)), np.asarray(prob, dtype=float))
 
-    # ------------------------------------------------------------------ persistence
-    def to_bytes(self) -> bytes:
-        """The fitted reducer and clusterer, pickled with joblib (kept in the store as a BLOB)."""
-        import joblib
-
-        buf = io.BytesIO()
-        joblib.dump({"format": _FORMAT, "clusterer": self}, buf, compress=3)
-        return buf.getvalue()
-
-    @staticmethod
-    def from_bytes(blob: bytes) -> TitleClusterer:
-        import joblib
-
-        data = joblib.load(io.BytesIO(blob))
-        if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            raise JobmarketError("the saved clustering was written by another jobmarket version: refit it")
-        return data["clusterer"]
-
+    # The fitted state is kept as parameters and arrays by jobmarket.clustering.state (no pickles).
     def params(self) -> dict[str, Any]:
         """What shaped the fit; a clustering run's identity."""
         return {

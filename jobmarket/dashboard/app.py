@@ -1,5 +1,6 @@
 """The jobmarket dashboard: ``jobmarket dashboard --db market.duckdb`` (or
-``streamlit run jobmarket/dashboard/app.py -- --db market.duckdb``). Opens the store read-only."""
+``streamlit run jobmarket/dashboard/app.py -- --db market.duckdb``). Opens the store read-only; the Review
+page saves an answer in one short read-write transaction, closed right after."""
 
 from __future__ import annotations
 
@@ -16,5 +17,6 @@ nav = st.navigation([
     st.Page(str(HERE / "views" / "skill_gap.py"), title="Skill gap", icon=":material/join_inner:"),
     st.Page(str(HERE / "views" / "titles.py"), title="Titles across countries", icon=":material/public:"),
     st.Page(str(HERE / "views" / "search.py"), title="Search", icon=":material/search:"),
+    st.Page(str(HERE / "views" / "review.py"), title="Review", icon=":material/rate_review:"),
 ])
 nav.run()

@@ -1,9 +1,10 @@
 """Data access of the dashboard: parameterised statements of ``sql/dashboard.sql``, cached.
 
-Aggregate queries open a short read-only connection on a cache miss and close it, so the dashboard holds
-no lock on the store between clicks and a normalize run can write meanwhile. Search and skill gaps need
-the model and ESCO indexes, so they go through one read-only :class:`Market` per store, kept for the
-server's life (``st.cache_resource``) and used under a lock (DuckDB connections are not thread-safe).
+Every query opens a short read-only connection on a cache miss and closes it, so the dashboard holds no
+lock on the store between clicks and a normalize run can write meanwhile. Search and skill gaps need the
+model and ESCO indexes, so they go through one read-only :class:`Market` per store, kept for the server's
+life (``st.cache_resource``) with its model and indexes but without a connection: each query connects
+(``Market.connected``) and disconnects, under a lock (DuckDB connections are not thread-safe).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from jobmarket.sql import sql_sections
 from jobmarket.store import connection as store
 
 PROJECTION_MAX = 5000  # titles drawn in the 2-D projection
+REVIEW_SOURCE = "dashboard"  # the coding-index source of answers saved on the Review page
 
 
 @dataclass(frozen=True)
@@ -108,26 +110,43 @@ def market(db: str, model: str):
     """One read-only Market per store and model, and the lock its connection is used under."""
     from jobmarket.market import Market
 
-    return Market.open(db, model=model, read_only=True), threading.Lock()
+    m = Market.open(db, model=model, read_only=True)
+    m.disconnect()  # models and indexes stay cached; each query opens (and closes) its own connection
+    opened = m, threading.Lock()
+    _OPEN_MARKETS.setdefault(db, []).append(opened)  # so a save can close it (release_markets)
+    return opened
+
+
+_OPEN_MARKETS: dict[str, list] = {}
+
+
+def release_markets(db: str) -> None:
+    """Close this process's read-only Markets of ``db``: DuckDB refuses a read-write connection to a file
+    the same process has open read-only. The next search opens a fresh one."""
+    market.clear()
+    for m, lock in _OPEN_MARKETS.pop(db, []):
+        with lock:
+            m.close()
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def skill_gap(db: str, model: str, stamp_: float, lang: str, uri: str, country: str | None,
-              supply: str | tuple[tuple[str, float], ...]) -> pd.DataFrame:
-    """Market.skill_gap; ``supply`` is "esco", a country code, or (skill name, weight) pairs."""
+              supply: str | tuple[tuple[str, float], ...], transversal: bool = False) -> pd.DataFrame:
+    """Market.skill_gap; ``supply`` is "esco", a country code, or (skill name, weight) pairs;
+    ``transversal`` keeps cross-sector and transversal skills too."""
     m, lock = market(db, model)
     sup: str | pd.DataFrame = supply if isinstance(supply, str) else pd.DataFrame(
         list(supply), columns=["skill", "weight"])
-    with lock:
+    with lock, m.connected():
         m.use_language(lang)
-        return m.skill_gap(uri, country, sup)
+        return m.skill_gap(uri, country, sup, transversal=transversal)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def search(db: str, model: str, stamp_: float, lang: str, text: str, what: str, k: int) -> pd.DataFrame:
     """Market.search: nearest titles, occupations or skills to a free text."""
     m, lock = market(db, model)
-    with lock:
+    with lock, m.connected():
         m.use_language(lang)
         return m.search(text, what=what, k=k, lang=None if what == "titles" else lang)
 
@@ -150,6 +169,41 @@ def projection(db: str, stamp_: float, n: int = PROJECTION_MAX) -> pd.DataFrame:
     df["x"], df["y"] = xy[:, 0], xy[:, 1]
     df["cluster"] = df["cluster_id"].map(lambda c: "outlier" if pd.isna(c) else f"#{int(c)}")
     return df
+
+
+# ---------------------------------------------------------------- the review queue and saved answers
+@st.cache_data(show_spinner=False, max_entries=64)
+def review_queue(db: str, stamp_: float, lang: str, status: str, order: str, limit: int,
+                 countries: tuple[str, ...] = ()) -> pd.DataFrame:
+    """:func:`jobmarket.coding.review.review_queue` on a short read-only connection."""
+    from jobmarket.coding.review import review_queue as queue
+
+    with connect(db, lang) as con:
+        return queue(con, status=status, order=order, limit=limit, lang=lang, countries=countries or None)
+
+
+def coding_index(db: str) -> pd.DataFrame:
+    """The coding index per source (:func:`jobmarket.coding.importer.list_codes`)."""
+    from jobmarket.coding.importer import list_codes
+
+    with connect(db) as con:
+        return list_codes(con)
+
+
+def save_answer(db: str, title: str, occupation_uri: str, language: str | None, country: str | None,
+                source: str = REVIEW_SOURCE):
+    """Save one coder's answer into the coding index through ``add_codes``: a read-write connection opened
+    for this one short transaction and closed right after, so the dashboard never holds the store."""
+    from jobmarket.coding.importer import add_codes
+
+    release_markets(db)
+    con = store.connect(db, read_only=False, retry_s=3.0)
+    try:
+        frame = pd.DataFrame([{"title": title, "occupation_uri": occupation_uri, "language": language,
+                               "country": country}])
+        return add_codes(con, frame, source)
+    finally:
+        con.close()
 
 
 # ---------------------------------------------------------------- errors shown, not raised

@@ -42,25 +42,16 @@ class DuckEmbeddingStore:
         finally:
             cur.unregister("_cache_query")
             cur.close()
-        if tbl.num_rows == 0:
-            return {}
-        emb = tbl.column("embedding").combine_chunks()
-        dim = len(emb[0])
-        matrix = np.asarray(emb.flatten(), dtype=np.float32).reshape(-1, dim)
-        return dict(zip(tbl.column("text").to_pylist(), matrix, strict=True))
+        return _rows(tbl)
 
     def put(self, model_id: str, route: str, texts: Sequence[str], vectors: np.ndarray) -> None:
         if not len(texts):
             return
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        emb = pa.ListArray.from_arrays(
-            pa.array(np.arange(0, vectors.size + 1, vectors.shape[1], dtype=np.int32)),
-            pa.array(vectors.ravel()),
-        )
+        emb = _list_array(vectors)
         cur = self.con.cursor()
         cur.register("_cache_new", pa.table({"text": pa.array(list(texts), pa.string()), "embedding": emb}))
         try:
-            cur.execute(sql_sections("store.sql")["cache_insert"], [model_id, route, model_id, route])
+            cur.execute(sql_sections("store.sql")["cache_insert"], [model_id, route])
         finally:
             cur.unregister("_cache_new")
             cur.close()
@@ -83,3 +74,59 @@ class ReadOnlyEmbeddingStore:
 
     def put(self, model_id: str, route: str, texts: Sequence[str], vectors: np.ndarray) -> None:
         self.memory.put(model_id, route, texts, vectors)
+
+
+class StagedEmbeddingStore:
+    """A run's cache: reads the store's cached vectors (attached read-only for the lookup only) and keeps
+    the new ones in the run's private DuckDB, where DuckDB can spill them; the run's write transaction
+    copies them into the store (``cache_flush``), so nothing is written to the store before that."""
+
+    def __init__(self, workspace) -> None:
+        self.ws = workspace
+        self.ws.con.execute(sql_sections("store.sql")["create_cache_staged"])
+
+    def get(self, model_id: str, route: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if not texts:
+            return {}
+        sections = sql_sections("store.sql")
+        found = self._lookup(sections["cache_staged_lookup"], model_id, route, texts)
+        rest = [t for t in texts if t not in found]
+        if rest:
+            with self.ws.reading():
+                found.update(self._lookup(sections["cache_lookup"], model_id, route, rest))
+        return found
+
+    def _lookup(self, query: str, model_id: str, route: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        con = self.ws.con  # not a cursor: the attached store is this connection's default catalog
+        con.register("_cache_query", pa.table({"text": pa.array(list(texts), pa.string())}))
+        try:
+            tbl = con.sql(query, params=[model_id, route]).to_arrow_table()
+        finally:
+            con.unregister("_cache_query")
+        return _rows(tbl)
+
+    def put(self, model_id: str, route: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        if not len(texts):
+            return
+        con = self.ws.con
+        con.register("_cache_new", pa.table({"text": pa.array(list(texts), pa.string()),
+                                             "embedding": _list_array(vectors)}))
+        try:
+            con.execute(sql_sections("store.sql")["cache_staged_insert"], [model_id, route])
+        finally:
+            con.unregister("_cache_new")
+
+
+def _list_array(vectors: np.ndarray) -> pa.Array:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    return pa.ListArray.from_arrays(
+        pa.array(np.arange(0, vectors.size + 1, vectors.shape[1], dtype=np.int32)), pa.array(vectors.ravel()))
+
+
+def _rows(tbl: pa.Table) -> dict[str, np.ndarray]:
+    """(text, embedding) rows as a dict of float32 vectors; embeddings may be FLOAT[] or FLOAT[d]."""
+    if tbl.num_rows == 0:
+        return {}
+    emb = tbl.column("embedding").combine_chunks()
+    matrix = np.asarray(emb.flatten(), dtype=np.float32).reshape(tbl.num_rows, -1)
+    return dict(zip(tbl.column("text").to_pylist(), matrix, strict=True))

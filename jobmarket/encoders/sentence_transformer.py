@@ -7,7 +7,6 @@ cached by (model id, route, text) so a text is never encoded twice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -15,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from jobmarket.encoders import identity
 from jobmarket.encoders._base import EmbeddingStore
 from jobmarket.encoders.cache import MemoryEmbeddingStore
+from jobmarket.encoders.precision import autocast, resolve_precision
 from jobmarket.errors import JobmarketError
 
 log = logging.getLogger(__name__)
@@ -34,16 +35,6 @@ _SKILL_ROUTES = ("positive", "document")
 class ModelUnavailableError(JobmarketError):
     """The model is neither cached locally nor downloadable."""
 
-
-
-def _folder_fingerprint(path: Path) -> str:
-    """A short hash of a model folder's files: a retrained model at the same path gets new cache keys."""
-    h = hashlib.sha1()
-    for f in sorted(path.rglob("*")):
-        if f.is_file():
-            st = f.stat()
-            h.update(f"{f.relative_to(path)}:{st.st_size}:{int(st.st_mtime)}".encode())
-    return h.hexdigest()[:10]
 
 
 def resolve_model(name: str | None = DEFAULT_MODEL) -> str:
@@ -84,6 +75,8 @@ class Encoder:
         device: torch device; None lets sentence-transformers choose (GPU when present).
         batch_size: texts per forward pass.
         cache: where embeddings are cached; defaults to process memory.
+        precision: ``auto`` (bf16 autocast on CPUs with native bf16 and on GPUs, else fp32; the
+            ``JOBMARKET_PRECISION`` variable overrides it), ``fp32``, ``bf16`` or ``fp16`` (GPU).
     """
 
     def __init__(
@@ -94,6 +87,7 @@ class Encoder:
         batch_size: int = 64,
         cache: EmbeddingStore | None = None,
         show_progress: bool = False,
+        precision: str | None = "auto",
     ) -> None:
         self.name = resolve_model(model)
         self.batch_size = batch_size
@@ -101,14 +95,19 @@ class Encoder:
         self.show_progress = show_progress
         self.progress: Callable[[int, int], None] | None = None  # called with (done, total) while encoding
         self.model = _load(self.name, device)
+        self.precision = resolve_precision(precision, _device_type(self.model))
         path = Path(self.name)
-        self.model_id = f"{path.name}@{_folder_fingerprint(path)}" if path.is_dir() else self.name
+        # By content (config + weights), not by path or mtimes: a copied folder keeps its stores and caches.
+        self.model_id = (identity.folder_model_id(path) if path.is_dir()
+                         else identity.hub_model_id(self.name, identity.hub_revision(self.name)))
         self.title_route, self.skill_route = _routes(self.model)
 
     @classmethod
-    def from_model(cls, model: object, model_id: str, cache: EmbeddingStore | None = None) -> Encoder:
+    def from_model(cls, model: object, model_id: str, cache: EmbeddingStore | None = None,
+                   precision: str = "fp32") -> Encoder:
         """Wrap an already loaded SentenceTransformer (used by training and tests)."""
         self = cls.__new__(cls)
+        self.precision = resolve_precision(precision, _device_type(model))
         self.name = model_id
         self.model_id = model_id
         self.batch_size = 64
@@ -120,6 +119,13 @@ class Encoder:
         return self
 
     @property
+    def cache_id(self) -> str:
+        """The key of this encoder's vectors in every cache: the model, plus the precision unless fp32, so
+        bf16 and fp32 vectors never mix silently (fp32 keeps the plain model id of older caches)."""
+        precision = getattr(self, "precision", "fp32")
+        return self.model_id if precision == "fp32" else f"{self.model_id}|{precision}"
+
+    @property
     def dim(self) -> int:
         get = (
             getattr(self.model, "get_embedding_dimension", None)
@@ -128,12 +134,30 @@ class Encoder:
         return int(get())
 
     def encode_titles(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed job titles (the ``anchor`` route where the model has one)."""
-        return self._encode(texts, self.title_route, "anchor")
+        """Embed job titles as queries: sentence-transformers' ``encode_query`` (the ``anchor`` route of
+        JobBERT-V3, e5's ``query: `` prompt)."""
+        return self._encode(texts, "query", "anchor")
 
     def encode_skills(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed skill labels or skill lists (the ``positive`` route where the model has one)."""
-        return self._encode(texts, self.skill_route, "positive")
+        """Embed skill labels, skill lists or description sentences as documents: ``encode_document``
+        (JobBERT-V3's ``positive`` route, e5's ``passage: `` prompt)."""
+        prompt = _prompt_name(self.model, "document")
+        # The cache key names the prompt: vectors made before documents had e5's prompt never mix in.
+        return self._encode(texts, "document", "positive" if prompt is None else f"positive|{prompt}")
+
+    def _encode_call(self, kind: str) -> tuple[Callable, dict]:
+        """sentence-transformers' own ``encode_query``/``encode_document`` (its prompts and Router
+        tasks); a Router whose routes have other names (JobBERT-V3: anchor/positive) gets that route
+        and the prompt ``encode_query``/``encode_document`` would pick."""
+        route = self.title_route if kind == "query" else self.skill_route
+        method = getattr(self.model, f"encode_{kind}", None)
+        if method is not None and route in (None, kind):
+            return method, {}
+        kwargs: dict = {"task": route} if route else {}
+        prompt = _prompt_name(self.model, kind)
+        if prompt is not None:
+            kwargs["prompt_name"] = prompt
+        return self.model.encode, kwargs
 
     def _encode(self, texts: Sequence[str], task: str | None, route_key: str) -> np.ndarray:
         texts = [t if isinstance(t, str) else "" for t in texts]
@@ -141,11 +165,11 @@ class Encoder:
         if not texts:
             return out
         unique = list(dict.fromkeys(texts))
-        cached = self.cache.get(self.model_id, route_key, unique)
+        cached = self.cache.get(self.cache_id, route_key, unique)
         todo = [t for t in unique if t not in cached]
         if todo:
             vecs = self._forward(todo, task)
-            self.cache.put(self.model_id, route_key, todo, vecs)
+            self.cache.put(self.cache_id, route_key, todo, vecs)
             cached.update(zip(todo, vecs, strict=True))
         for i, t in enumerate(texts):
             out[i] = cached[t]
@@ -154,27 +178,43 @@ class Encoder:
     def _forward(self, texts: list[str], task: str | None) -> np.ndarray:
         # Sort by length so each batch pads little; restore order afterwards.
         order = np.argsort([len(t) for t in texts], kind="stable")
-        kwargs = {"task": task} if task else {}
+        encode, kwargs = self._encode_call(task or "query")
         ordered = [texts[i] for i in order]
         parts = []
+        device_type = _device_type(self.model)
         # Blocks of texts, so long jobs (100k ESCO labels) can report progress between them.
         for start in range(0, len(ordered), _PROGRESS_BLOCK):
-            parts.append(
-                self.model.encode(
+            with autocast(getattr(self, "precision", "fp32"), device_type, self.model):
+                block = encode(
                     ordered[start : start + _PROGRESS_BLOCK],
                     batch_size=self.batch_size,
                     normalize_embeddings=True,
                     convert_to_numpy=True,
                     show_progress_bar=False,
                     **kwargs,
-                ).astype(np.float32, copy=False)
-            )
+                )
+            # Autocast keeps the pooled, normalised vectors in float32 (LayerNorm runs in fp32 under it).
+            parts.append(block.astype(np.float32, copy=False))
             if self.progress is not None:
                 self.progress(min(start + _PROGRESS_BLOCK, len(ordered)), len(ordered))
         vecs = np.concatenate(parts)
         result = np.empty_like(vecs)
         result[order] = vecs
         return result
+
+
+# The prompts sentence-transformers' encode_query / encode_document pick, in its order.
+_PROMPT_CANDIDATES = {"query": ("query",), "document": ("document", "passage", "corpus")}
+
+
+def _prompt_name(model: object, kind: str) -> str | None:
+    prompts = getattr(model, "prompts", None) or {}
+    return next((p for p in _PROMPT_CANDIDATES[kind] if p in prompts), None)
+
+
+def _device_type(model: object) -> str:
+    device = getattr(model, "device", None)
+    return getattr(device, "type", None) or "cpu"
 
 
 def _routes(model: object) -> tuple[str | None, str | None]:

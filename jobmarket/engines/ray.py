@@ -32,15 +32,20 @@ from jobmarket.sql import sql_sections
 class MatchUDF:
     """Ray Data's class-based UDF: one encoder and one matcher per worker, reused for every batch."""
 
-    def __init__(self, model: str, index, config: MatchConfig) -> None:
+    def __init__(self, model: str, index, config: MatchConfig, precision: str = "fp32", coding=None) -> None:
         import ray
 
         from jobmarket.encoders.sentence_transformer import Encoder
 
         if isinstance(index, ray.ObjectRef):
             index = ray.get(index)
-        self.encoder = Encoder(model)  # sentence-transformers puts it on the worker's GPU when there is one
-        self.matcher = Matcher(index, self.encoder, config)
+        if isinstance(coding, ray.ObjectRef):
+            coding = ray.get(coding)
+        calibration, coded = coding or (None, None)  # the driver's calibration and embedded coding index
+        # sentence-transformers puts it on the worker's GPU when there is one; the driver's precision, so the
+        # vectors cached under the driver's key are of the precision that key names
+        self.encoder = Encoder(model, precision=precision)
+        self.matcher = Matcher(index, self.encoder, config, calibration, coded)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         ids = batch.column("title_id").to_pylist()
@@ -56,7 +61,8 @@ class RayEngine:
     def match(self, con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher,
               options: EngineOptions) -> None:
         match_titles(con, encoder, matcher.index, matcher.config, address=options.address,
-                     num_gpus=options.num_gpus, chunk_size=options.chunk_size, progress=options.progress)
+                     num_gpus=options.num_gpus, chunk_size=options.chunk_size, progress=options.progress,
+                     coding=(matcher.calibration, matcher.coded))
 
 
 def match_titles(
@@ -72,8 +78,10 @@ def match_titles(
     batch_size: int = 1024,
     shard_dir: str | Path | None = None,
     progress: bool = True,
+    coding: tuple | None = None,
 ) -> None:
-    """Fill the TEMP table ``_match_rows`` from ``_unique_titles`` on Ray (see the module's doc)."""
+    """Fill the TEMP table ``_match_rows`` from ``_unique_titles`` on Ray (see the module's doc);
+    ``coding``: the matcher's (calibration, coding index), so workers decide as the driver would."""
     try:
         import ray
     except ImportError:
@@ -100,16 +108,19 @@ def match_titles(
                        else int(resources.get("CPU", 1)) - 1)
         workers = max(1, workers)
         ds = ray.data.read_parquet(str(titles_dir))
+        precision = getattr(encoder, "precision", "fp32")
         ds = ds.map_batches(
-            MatchUDF, fn_constructor_args=(encoder.name, ray.put(index), config), batch_size=batch_size,
-            batch_format="pyarrow", concurrency=int(workers), num_gpus=num_gpus or None, num_cpus=1,
+            MatchUDF, fn_constructor_args=(encoder.name, ray.put(index), config, precision, ray.put(coding)),
+            batch_size=batch_size, batch_format="pyarrow", concurrency=int(workers),
+            num_gpus=num_gpus or None, num_cpus=1,
         )
         ds.write_parquet(str(matches_dir))
         con.execute(sections["insert_match_shards"], [str(matches_dir / "*.parquet")])
         got = con.execute(sections["match_rows_count"]).fetchall()[0][0]
         if got != n:
             raise JobmarketError(f"the Ray engine returned {got:,} of {n:,} unique titles")
-        con.execute(sections["cache_from_match_rows"], [encoder.model_id, encoder.model_id])
+        key = getattr(encoder, "cache_id", encoder.model_id)
+        con.execute(sections["cache_from_match_rows"], [key, key])
     finally:
         if not shard_dir:
             shutil.rmtree(root, ignore_errors=True)

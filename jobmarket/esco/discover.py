@@ -25,6 +25,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("isco_groups", rf"ISCOGroups_{_LANG}\.csv"),
         ("relations", rf"occupationSkillRelations(?:_{_LANG})?\.csv"),
         ("broader", rf"broaderRelationsOccPillar(?:_{_LANG})?\.csv"),
+        ("skill_broader", rf"broaderRelationsSkillPillar(?:_{_LANG})?\.csv"),
         ("skill_hierarchy", rf"skillsHierarchy_{_LANG}\.csv"),
         ("labels", rf"occupation_labels_{_LANG}\.tsv"),
     )
@@ -45,8 +46,9 @@ class FileSpec:
     padded: bool = False  # rows may lack trailing columns
 
 
-# broader and skill_hierarchy have no table in the schema: they are read, counted and recorded in
-# esco_sources (so the store says they were seen) but their rows are not kept.
+# broader (occupations) has no table in the schema: it is read, counted and recorded in esco_sources (so
+# the store says it was seen) but its rows are not kept. The skills pillar's groups (skill_hierarchy) and
+# broader relations (skill_broader) are kept: skill profiles are grouped by them.
 SPECS: dict[str, FileSpec] = {
     "occupations": FileSpec(
         ("conceptUri", "iscoGroup", "preferredLabel"),
@@ -62,7 +64,13 @@ SPECS: dict[str, FileSpec] = {
     "relations": FileSpec(("occupationUri", "relationType", "skillUri"), ("skillType",), "stage_relations"),
     "labels": FileSpec(("conceptUri", "position", "label"), (), "stage_labels", delim="\t"),
     "broader": FileSpec(("conceptUri", "broaderUri")),
-    "skill_hierarchy": FileSpec((), padded=True),
+    "skill_hierarchy": FileSpec(
+        ("Level 0 URI", "Level 0 preferred term"),
+        ("Level 1 URI", "Level 1 preferred term", "Level 2 URI", "Level 2 preferred term", "Level 3 URI",
+         "Level 3 preferred term", "Level 0 code", "Level 1 code", "Level 2 code", "Level 3 code"),
+        "stage_skill_hierarchy", padded=True),
+    "skill_broader": FileSpec(("conceptUri", "broaderUri"), ("conceptType", "broaderType"),
+                              "stage_skill_broader"),
 }
 
 
@@ -75,6 +83,7 @@ class EscoSource:
     path: str  # the file, or the zip that holds it
     member: str | None  # name inside the zip, None for a plain file
     kind: str  # occupations | skills | isco_groups | relations | labels | skill_hierarchy | broader
+    #   | skill_broader
     lang: str | None
     version: str
 

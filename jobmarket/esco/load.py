@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from jobmarket.esco.discover import SPECS, EscoError, EscoSource, discover
 from jobmarket.sql import sql_sections
+from jobmarket.store.schema import apply_tables
 from jobmarket.store.transaction import transaction
 
 SQL_FILE = "esco_import.sql"  # under sql/, read through jobmarket.sql
@@ -29,6 +30,8 @@ TABLES = (
     "isco_groups",
     "esco_skills",
     "esco_occupation_skills",
+    "esco_skill_groups",
+    "esco_skill_broader",
 )
 
 
@@ -91,7 +94,7 @@ def _stage(con: duckdb.DuckDBPyConnection, src: EscoSource, file: Path) -> int:
     stage = SPECS[src.kind].stage
     if stage:
         params = {"version": src.version, "lang": src.lang}
-        if src.kind == "relations":
+        if src.kind in ("relations", "skill_broader"):
             params.pop("lang")
         con.execute(_sql()[stage], params).fetchall()
     con.execute(
@@ -130,6 +133,7 @@ def import_esco(
     drops the other's extra labels; re-import both together.
     """
     sources = discover(paths)
+    apply_tables(con)  # the skills pillar's tables live in schema_skills.sql; any connection gets them
     _require_occupations(con, paths, sources)
     console = Console(stderr=True, highlight=False, soft_wrap=True) if progress else None
     started = time.perf_counter()

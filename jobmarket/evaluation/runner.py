@@ -45,7 +45,8 @@ TASKS: dict[str, TaskFactory] = {
 }
 
 
-def make_tasks(names: Sequence[str], data: EvalData, norm_limit: int | None = None) -> list[Task]:
+def make_tasks(names: Sequence[str], data: EvalData, norm_limit: int | None = None,
+               norm_options: dict | None = None) -> list[Task]:
     """Task names: ``talentclef-a`` (all its runs), ``talentclef-a:de`` / ``talentclef-a:en-de``,
     ``esco-norm`` (``esco-norm:max``: best label only), ``skills-rank``, ``align-uniform``, or ``all``."""
     names = list(TASKS) if not names or "all" in names else list(names)
@@ -58,6 +59,8 @@ def make_tasks(names: Sequence[str], data: EvalData, norm_limit: int | None = No
     for t in tasks:
         if isinstance(t, EscoNormalization):
             t.limit = norm_limit
+            for key, value in (norm_options or {}).items():  # codes, half, target_precision
+                setattr(t, key, value)
     return tasks
 
 
@@ -67,6 +70,7 @@ def evaluate(
     data_dir: str | Path | None = None,
     esco: Sequence[str | Path] = (),
     norm_limit: int | None = None,
+    norm_options: dict | None = None,
     batch_size: int = 64,
     progress: bool = True,
     encoder=None,
@@ -81,7 +85,7 @@ def evaluate(
 
     console = Console(stderr=True, highlight=False, quiet=not progress)
     data = EvalData(Path(data_dir).expanduser() if data_dir else None, [Path(p) for p in esco])
-    task_list = make_tasks(tasks, data, norm_limit)
+    task_list = make_tasks(tasks, data, norm_limit, norm_options)
     enc = encoder or Encoder(model, batch_size=batch_size)
     results = []
     for task in task_list:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from jobmarket.io.compression import compression, open_bytes, open_text, plain_suffix
 from jobmarket.io.errors import PostingsError
 
 SNIFF_BYTES = 1 << 20  # what Python looks at: the first megabyte
@@ -30,11 +31,11 @@ def _utf8_copy(path: Path, encoding: str | None, json: bool = False) -> Iterator
     """
     enc = _codec_name(path, encoding) if encoding else _sniff_encoding(path, bom_only=json)
     if enc in ("utf-8", "utf-8-sig"):
-        yield str(path), enc  # DuckDB reads UTF-8 itself and skips a BOM
+        yield str(path), enc  # DuckDB reads UTF-8 itself (compressed too) and skips a BOM
         return
     tmp = Path(tempfile.mkdtemp(prefix="jobmarket-"))
     try:
-        target = tmp / (path.stem + ".utf8" + path.suffix)
+        target = tmp / ("utf8" + plain_suffix(path))  # written uncompressed
         _transcode(path, target, enc)
         yield str(target), enc
     finally:
@@ -47,10 +48,10 @@ def _lf_line_endings(source: str) -> Iterator[str | None]:
     has none to change. Quotes are tracked by parity (RFC 4180 doubles a quote inside a quoted field, so
     parity stays right), chunk by chunk; a CR inside quotes is text and stays."""
     tmp = Path(tempfile.mkdtemp(prefix="jobmarket-"))
-    target = tmp / ("lf" + Path(source).suffix)
-    changed, inside = False, False
+    target = tmp / ("lf" + plain_suffix(source))
+    changed, inside = bool(compression(source)), False  # a compressed source is rewritten plain anyway
     try:
-        with open(source, encoding="utf-8", errors="surrogateescape", newline="") as src, \
+        with open_text(source, encoding="utf-8", errors="surrogateescape") as src, \
                 open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as dst:
             while chunk := src.read(CHUNK):
                 while chunk.endswith("\r"):  # whether it is a CRLF shows in the next character
@@ -79,7 +80,7 @@ def _codec_name(path: Path, encoding: str) -> str:
 
 def _sniff_encoding(path: Path, bom_only: bool = False) -> str:
     """UTF-8 unless the first megabyte says otherwise (BOM, or bytes that are not UTF-8)."""
-    with open(path, "rb") as f:
+    with open_bytes(path) as f:
         sample = f.read(SNIFF_BYTES)
         at_end = not f.read(1)
     for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -121,7 +122,7 @@ def _transcode(source: Path, target: Path, encoding: str) -> None:
     """Stream ``source`` through a decoder into UTF-8, naming the byte and line of the first bad byte."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset, lines = 0, 0
-    with open(source, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
+    with open_bytes(source) as src, open(target, "w", encoding="utf-8", newline="") as dst:
         while True:
             chunk = src.read(CHUNK)
             pending = len(decoder.getstate()[0])

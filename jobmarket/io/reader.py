@@ -1,8 +1,12 @@
 """Read postings through DuckDB's readers, map their columns, and account for every input record.
 
-CSV/TSV/TXT, Parquet and JSON (Lines or an array) files become one TEMP table with a row per input
-record, numbered 1..n in file order (``source_row``), each ``ok`` or ``rejected`` with a reason: a
-malformed CSV line, invalid UTF-8, invalid JSON, an empty or overlong title. Nothing is dropped silently.
+CSV/TSV/TXT (also ``.gz``/``.zst``), Parquet (a file or a ``*.parquet`` dataset folder), JSON (Lines or an
+array, also compressed) and workbooks (xlsx/xls/ods, through python-calamine) become one TEMP table with a
+row per input record, numbered 1..n in file order (``source_row``; a sheet's or dataset file's own row
+in ``source_part``/``part_row``), each ``ok`` or ``rejected`` with a reason: a malformed CSV line, invalid
+UTF-8, invalid JSON, an empty, overlong or not-a-title title. Nothing is dropped silently. Countries and
+languages are standardised beside their raw values, dates parsed (``values.py``), and descriptions kept,
+redacted or dropped by policy (``privacy.py``).
 
 DuckDB reads the data (the file is never loaded into Python). Python only looks at the first megabyte
 to choose the encoding and delimiter and to parse the header, and streams a copy through a decoder
@@ -11,28 +15,37 @@ when the file is not UTF-8 (DuckDB 2.0's CSV reader decodes only UTF-8, UTF-16 a
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from jobmarket.io.columns import ROLE_COLUMNS, ROLES, ColumnMap, _map_columns
-from jobmarket.io.dialect import _delimiter, _first_char, _header
+from jobmarket.io.columns import ROLE_COLUMNS, ROLES, ColumnMap, _map_columns, unique_names
+from jobmarket.io.compression import plain_suffix
+from jobmarket.io.dialect import (
+    MAX_LINE_SIZE,
+    _blank_records,
+    _delimiter,
+    _first_char,
+    _header,
+    _may_have_blank_lines,
+)
 from jobmarket.io.encoding import CHUNK, _lf_line_endings, _utf8_copy
 from jobmarket.io.errors import PostingsError
+from jobmarket.io.privacy import DEFAULT_POLICY, apply_description_policy
+from jobmarket.io.sources import file_kind, is_parquet_dataset
+from jobmarket.io.spreadsheet import read_sheets
+from jobmarket.io.values import standardise_values
 from jobmarket.sql import sql_sections
 
 __all__ = ["ReadResult", "file_sha256", "read_postings"]
+_kind = file_kind  # the name jobmarket.io.header imports
 
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
-PARQUET_SUFFIXES = (".parquet",)
-MAX_LINE_SIZE = 32 << 20  # one record may be this long (DuckDB's default is 2 MB)
 
 
 @dataclass
@@ -44,10 +57,17 @@ class ReadResult:
     source_sha256: str
     encoding: str | None
     delimiter: str | None
+    notes: dict = field(default_factory=dict)  # values not understood, redactions, sheets read
 
 
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file, read in chunks."""
+    """SHA-256 of a file, read in chunks; of a Parquet dataset folder, over its files' names and hashes."""
+    path = Path(path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for member in sorted(p for p in path.rglob("*.parquet") if p.is_file()):
+            digest.update(f"{member.relative_to(path).as_posix()}\0{file_sha256(member)}\n".encode())
+        return digest.hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
@@ -67,30 +87,49 @@ def read_postings(
     date_col: str | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    sheet: Sequence[str] | None = None,
+    country: str | None = None,
+    lang: str | None = None,
+    descriptions: str = DEFAULT_POLICY,
     max_title_len: int = 300,
     table: str = "raw_postings",
 ) -> ReadResult:
     """Read a postings file into the TEMP table ``table``: one row per input record, numbered in file order.
 
-    Columns: source_row, external_id, title_raw, description, country, language, date (VARCHAR), status
-    ('ok' | 'rejected') and reason. Columns are mapped by name when not given (see ``*_NAMES``).
+    Columns: source_row, source_part, part_row, external_id, title_raw, description, country, language
+    (standard codes), date (DATE), country_raw, language_raw, date_raw, status ('ok' | 'rejected'),
+    reason, keep_description. Columns are mapped by name when not given (see ``*_NAMES``). ``sheet``: the
+    workbook sheets to read (default: every non-empty one); ``country``/``lang``: every row's country or
+    language; ``descriptions``: ``keep`` | ``redact`` | ``none`` (:mod:`jobmarket.io.privacy`).
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file() and not is_parquet_dataset(path):
         raise PostingsError(f"{path}: no such file")
-    if path.stat().st_size == 0:
+    if path.is_file() and path.stat().st_size == 0:
         raise PostingsError(f"{path} is empty")
     given = {"title": title_col, "id": id_col, "description": description_col, "country": country_col,
              "language": lang_col, "date": date_col}
-    kind = _kind(path)
+    kind = file_kind(path)
+    if sheet and kind != "spreadsheet":
+        raise PostingsError(f"{path}: --sheet applies to workbooks (.xlsx, .xls, .ods) only")
     reader = _Reader(con, path, given, max_title_len, _ident(table))
     try:
+        con.execute(_sql("date_macro"))
         if kind == "csv":
             reader.read_csv(delimiter, encoding)
         elif kind == "parquet":
             reader.read_parquet()
+        elif kind == "parquet_dataset":
+            reader.read_parquet_dataset()
+        elif kind == "spreadsheet":
+            reader.read_spreadsheet(sheet)
         else:
             reader.read_json(encoding)
+        notes = standardise_values(con, _ident(table), path, country=country, lang=lang)
+        notes["redacted_descriptions"] = apply_description_policy(con, _ident(table), descriptions)
+        notes["descriptions"] = descriptions
+        if reader.sheets:
+            notes["sheets"] = reader.sheets
         n_rows, n_rejected = con.execute(_sql("counts", table=_ident(table))).fetchall()[0]
     except duckdb.Error as exc:
         raise PostingsError(f"{path}: {_first_line(exc)}") from exc
@@ -98,7 +137,7 @@ def read_postings(
         reader.drop_temporaries()
     return ReadResult(
         table=table, n_rows=n_rows, n_rejected=n_rejected, columns=reader.columns,
-        source_sha256=file_sha256(path), encoding=reader.encoding, delimiter=reader.delimiter,
+        source_sha256=file_sha256(path), encoding=reader.encoding, delimiter=reader.delimiter, notes=notes,
     )
 
 
@@ -114,13 +153,15 @@ class _Reader:
         self.columns: ColumnMap | None = None
         self.encoding: str | None = None
         self.delimiter: str | None = None
+        self.sheets: dict[str, int] = {}  # sheet → data rows read
 
     # ---------------------------------------------------------------- CSV
     def read_csv(self, delimiter: str | None, encoding: str | None) -> None:
         with _utf8_copy(self.path, encoding) as (source, self.encoding):
             self.delimiter = _delimiter(source, self.path, delimiter)
-            header = _header(source, self.path, self.delimiter)
-            self.columns = _map_columns(self.path, header, self.given)
+            raw_header = _header(source, self.path, self.delimiter)
+            self.columns = _map_columns(self.path, raw_header, self.given)
+            header = unique_names(raw_header)
             index = {name: i for i, name in enumerate(header)}
             select = ", ".join(
                 f"{f'c{index[name]}' if (name := getattr(self.columns, role)) else 'NULL::VARCHAR'} "
@@ -172,7 +213,7 @@ class _Reader:
     # ---------------------------------------------------------------- JSON
     def read_json(self, encoding: str | None) -> None:
         with _utf8_copy(self.path, encoding, json=True) as (source, self.encoding):
-            if self.path.suffix.casefold() == ".json" and _first_char(source) == "[":
+            if plain_suffix(self.path) == ".json" and _first_char(source) == "[":
                 self._read_json_array(source)
                 return
             self._exec("lines_stage", path=_lit(source))
@@ -195,7 +236,7 @@ class _Reader:
         names = [row[0] for row in described]
         self.columns = _map_columns(self.path, names, self.given)
         self._exec("json_array_stage", path=_lit(source), projection=self._casts())
-        self._exec("positional_staged_rows", position="rowid + 1")
+        self._positional("rowid + 1")
         self._no_rejects()
         self._finish()
 
@@ -205,11 +246,62 @@ class _Reader:
         described = self.con.execute(query).fetchall()
         self.columns = _map_columns(self.path, [row[0] for row in described], self.given)
         self._exec("parquet_stage", path=_lit(str(self.path)), projection=self._casts())
-        self._exec("positional_staged_rows", position="_pos")
+        self._positional("_pos")
+        self._no_rejects()
+        self._finish()
+
+    def read_parquet_dataset(self) -> None:
+        """A ``*.parquet`` folder: its files (any depth) as one source; columns by name across files."""
+        pattern = str(self.path / "**" / "*.parquet")
+        if not any(p.is_file() for p in self.path.rglob("*.parquet")):
+            raise PostingsError(f"{self.path}: no .parquet files in this dataset folder")
+        query = f"DESCRIBE SELECT * FROM read_parquet({_lit(pattern)}, union_by_name = true)"
+        described = self.con.execute(query).fetchall()
+        self.columns = _map_columns(self.path, [row[0] for row in described], self.given)
+        self._exec("parquet_dataset_stage", path=_lit(pattern), projection=self._casts(),
+                   prefix_len=str(len(str(self.path)) + 1))
+        self._positional("_pos", part="_part", part_row="_part_row")
+        self._no_rejects()
+        self._finish()
+
+    # ---------------------------------------------------------------- workbooks
+    def read_spreadsheet(self, wanted: Sequence[str] | None) -> None:
+        """Each sheet mapped by its own header; rows numbered across sheets in workbook order."""
+        stage = _ident(self.names["stage"])
+        types = ", ".join(f"{ROLE_COLUMNS[r]} VARCHAR" for r in ROLES)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} (_pos BIGINT, _part VARCHAR, "
+                         f"_part_row BIGINT, {types})")
+        done = 0
+        for sheet in read_sheets(self.path, wanted):
+            where = f"{self.path} (sheet {sheet.name!r}, row {sheet.header_row})"
+            columns = _map_columns(where, sheet.header, self.given)
+            self.columns = self.columns or columns
+            index = {name: i for i, name in enumerate(unique_names(sheet.header))}
+            cols: dict[str, list] = {"_pos": [], "_part": [], "_part_row": []}
+            cols |= {ROLE_COLUMNS[r]: [] for r in ROLES}
+            for number, cells in sheet.rows:
+                done += 1
+                cols["_pos"].append(done)
+                cols["_part"].append(sheet.name)
+                cols["_part_row"].append(number)
+                for role in ROLES:
+                    name = getattr(columns, role)
+                    at = index[name] if name else None
+                    cols[ROLE_COLUMNS[role]].append(cells[at] if at is not None and at < len(cells) else None)
+            self.sheets[sheet.name] = len(sheet.rows)
+            self.con.register("_jm_sheet", pa.table(cols))
+            try:
+                self.con.execute(f"INSERT INTO {stage} SELECT * FROM _jm_sheet")
+            finally:
+                self.con.unregister("_jm_sheet")
+        self._positional("_pos", part="_part", part_row="_part_row")
         self._no_rejects()
         self._finish()
 
     # ---------------------------------------------------------------- shared steps
+    def _positional(self, position: str, part: str = "NULL::VARCHAR", part_row: str = "NULL::BIGINT") -> None:
+        self._exec("positional_staged_rows", position=position, part=part, part_row=part_row)
+
     def _casts(self) -> str:
         """Mapped columns of a typed source (Parquet, JSON array) cast to VARCHAR."""
         out = []
@@ -264,56 +356,6 @@ class _Reader:
         self.con.execute(f"DROP VIEW IF EXISTS {_ident(self.names['view'])}")
         for key in ("stage", "rejects", "scans", "rejected"):
             self.con.execute(f"DROP TABLE IF EXISTS {_ident(self.names[key])}")
-
-
-def _may_have_blank_lines(source: str) -> bool:
-    """Whether two line ends follow each other anywhere (a blank line, or a blank line inside quotes)."""
-    tail = b""
-    with open(source, "rb") as f:
-        while chunk := f.read(CHUNK):
-            data = tail + chunk
-            if b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data:
-                return True
-            tail = data[-2:]
-    return False
-
-
-def _blank_records(source: str, delim: str, last: int) -> np.ndarray | None:
-    """Record numbers (1-based, header excluded, as DuckDB counts them) of blank lines up to ``last``.
-
-    Streams the file through Python's csv module, which parses quotes like DuckDB and returns blank
-    lines as empty records; None if it cannot parse the file (then the plain count stands).
-    """
-    limit = csv.field_size_limit()
-    csv.field_size_limit(MAX_LINE_SIZE)
-    blanks = []
-    try:
-        with open(source, encoding="utf-8-sig", errors="replace", newline="") as f:
-            reader = csv.reader(f, delimiter=delim, quotechar='"', doublequote=True)
-            next(reader, None)
-            for number, record in enumerate(reader, start=1):
-                if number > last:
-                    break
-                if not record:
-                    blanks.append(number)
-    except csv.Error:
-        return None
-    finally:
-        csv.field_size_limit(limit)
-    return np.array(blanks, dtype=np.int64)
-
-
-# ------------------------------------------------------------------------------------------ file kind
-def _kind(path: Path) -> str:
-    suffix = path.suffix.casefold()
-    if suffix in CSV_SUFFIXES:
-        return "csv"
-    if suffix in PARQUET_SUFFIXES:
-        return "parquet"
-    if suffix in JSON_SUFFIXES:
-        return "json"
-    known = ", ".join(CSV_SUFFIXES + PARQUET_SUFFIXES + JSON_SUFFIXES)
-    raise PostingsError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; use one of {known}")
 
 
 # ------------------------------------------------------------------------------------------ SQL helpers

@@ -17,6 +17,11 @@ class MatchConfig:
     threshold: float | None = None  # None: the model's calibrated threshold
     fuzzy_cutoff: float = 95.0  # rapidfuzz ratio (0-100) for a near-exact match
     fuzzy_agree_k: int = 3  # a fuzzy match must be among the embedding's top k occupations
+    # Abstention: with ``threshold`` (a similarity) given, below it; else below the confidence that meets
+    # ``target_precision`` on the calibration's held-out data; else below ``min_confidence``: the match is
+    # then right less than one time in ten (where the old similarity threshold was put, for the same reason).
+    target_precision: float | None = None
+    min_confidence: float = 0.1
     use_exact: bool = True
     use_fuzzy: bool = True
     chunk_size: int = 256  # titles per similarity block; bounds memory at chunk × labels floats
@@ -30,6 +35,11 @@ class MatchConfig:
 
 @dataclass
 class Match:
+    """One title's outcome. ``score`` is the embedding's similarity of the chosen occupation (the same
+    number as ``similarity``); ``method_score`` is the deciding method's own score (1 for an exact label,
+    the fuzzy ratio, the coded titles' vote share); ``confidence`` the calibrated probability of being
+    right. ``candidates`` are (occupation, similarity), best first, with ``candidate_confidence`` beside."""
+
     occupation_uri: str | None
     score: float | None
     margin: float | None
@@ -37,6 +47,13 @@ class Match:
     status: str  # matched | abstained
     reason: str | None
     candidates: list[tuple[str, float]] = field(default_factory=list)
+    method_score: float | None = None
+    confidence: float | None = None
+    candidate_confidence: list[float] = field(default_factory=list)
+
+    @property
+    def similarity(self) -> float | None:
+        return self.score
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,10 @@ MATCH_ROWS_SCHEMA = pa.schema([
     ("cand_uris", pa.list_(pa.string())),
     ("cand_scores", pa.list_(pa.float64())),
     ("embedding", pa.list_(pa.float32())),
+    ("similarity", pa.float64()),
+    ("method_score", pa.float64()),
+    ("confidence", pa.float64()),
+    ("cand_confidences", pa.list_(pa.float64())),
 ])
 
 
@@ -105,6 +126,16 @@ def match_rows(
                 pa.array(np.arange(0, len(vectors) * dim + 1, dim or 1, dtype=np.int32)[: len(vectors) + 1]),
                 pa.array(vectors.ravel()),
             ),
+            "similarity": pa.array([m.score for m in matches], pa.float64()),
+            "method_score": pa.array([m.method_score for m in matches], pa.float64()),
+            "confidence": pa.array([m.confidence for m in matches], pa.float64()),
+            "cand_confidences": lists([_confidences(m) for m in matches], pa.float64()),
         },
         schema=MATCH_ROWS_SCHEMA,
     )
+
+
+def _confidences(m: Match) -> list[float | None]:
+    """One confidence per candidate (None where the matcher gave none)."""
+    given = [float(c) for c in m.candidate_confidence]
+    return given[: len(m.candidates)] + [None] * (len(m.candidates) - len(given))

@@ -31,10 +31,13 @@ class EmbeddingScorer:
         kinds = np.asarray([index.kinds[i] for i in rows])
         self._bonus = (kinds == "preferred").astype(np.float32) * preferred_bonus
 
-    def scores(self, q: np.ndarray) -> np.ndarray:
-        """(titles × occupations) scores for a block of title vectors."""
+    def scores(self, q: np.ndarray, exclude: list[np.ndarray] | None = None) -> np.ndarray:
+        """(titles × occupations) scores for a block of title vectors; ``exclude[i]``: embedded-label
+        columns title i must not see (a calibration holds a label out of its own occupation)."""
         sims = q @ self._label_matrix_t
         sims += self._bonus
+        for i, cols in enumerate(exclude or ()):
+            sims[i, cols] = -4.0  # below any cosine (plus bonus): the label does not count
         t = self.temperature
         if t <= 0:
             return np.maximum.reduceat(sims, self._starts, axis=1)

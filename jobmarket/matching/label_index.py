@@ -103,13 +103,25 @@ class LabelIndex:
         """
         rows = [i for i, k in enumerate(self.kinds) if include_hidden or k != "hidden"]
         texts = [self.texts[i] for i in rows]
-        path = _matrix_cache_path(encoder.model_id, texts)
+        # The cache key names the precision too (bf16 and fp32 matrices are never mixed).
+        path = _matrix_cache_path(getattr(encoder, "cache_id", encoder.model_id), texts)
         if path.exists():
             self.embeddings = np.load(path)
         else:
             self.embeddings = encoder.encode_titles(texts)
             _save_atomic(path, self.embeddings)
         self.embedded_rows = np.asarray(rows)
+
+
+def cached_title_matrix(encoder, texts: list[str]) -> np.ndarray:
+    """``encoder.encode_titles(texts)`` kept in a file, as the label matrix is (coding indexes): a second
+    store or process loads the matrix instead of encoding again."""
+    path = _matrix_cache_path(getattr(encoder, "cache_id", encoder.model_id), texts)
+    if path.exists():
+        return np.load(path)
+    matrix = encoder.encode_titles(texts)
+    _save_atomic(path, matrix)
+    return matrix
 
 
 def _matrix_cache_path(model_id: str, texts: list[str]) -> Path:

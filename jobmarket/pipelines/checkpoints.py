@@ -1,23 +1,26 @@
 """Named step boundaries of a run, where the crash-safety tests stop a real process.
 
-Tests set JOBMARKET_TEST_KILL_AT=<step> to SIGKILL the run there, or JOBMARKET_TEST_PAUSE_AT=<step> to
-hold it (JOBMARKET_TEST_PAUSE_S seconds) while a reader tries the store; otherwise this does nothing.
+Product code only calls :func:`checkpoint`; it does nothing unless a hook was installed. Only tests
+install one (``tests/fault_hook.py`` wraps the CLI in a subprocess and kills or pauses it at a step), so
+no environment variable of a user's shell can make a run kill itself.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-import time
+from collections.abc import Callable
 
-KILL_ENV = "JOBMARKET_TEST_KILL_AT"
-PAUSE_ENV = "JOBMARKET_TEST_PAUSE_AT"
+_hooks: list[Callable[[str], None]] = []
+
+
+def add_hook(hook: Callable[[str], None]) -> None:
+    """Call ``hook(step)`` at every checkpoint of this process (tests only)."""
+    _hooks.append(hook)
+
+
+def clear_hooks() -> None:
+    _hooks.clear()
 
 
 def checkpoint(step: str) -> None:
-    if os.environ.get(KILL_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
-    if os.environ.get(PAUSE_ENV) == step:
-        print(f"jobmarket: paused at {step}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get("JOBMARKET_TEST_PAUSE_S", "30")))
+    for hook in _hooks:
+        hook(step)

@@ -1,9 +1,11 @@
 """A clustering run over the store: read title embeddings, fit (or extend) the clusters, write the tables.
 
-The first run (or ``refit=True``) fits a :class:`TitleClusterer` on every title with an embedding and
-keeps the fitted model in ``cluster_runs.model``. Later runs assign only the titles that are new since
-then, with the saved model (no refit), so cluster ids stay put. Cluster names, sizes, country and
-language mixes are recomputed from the members every run; one transaction writes it all.
+The first run (or ``refit=True``) fits a :class:`TitleClusterer` on every title of the current postings
+and keeps its fitted state as arrays in ``cluster_model_arrays`` (never a pickle). Later runs assign only
+the titles that are new since then, with the saved state (no refit), so cluster ids stay put; a store
+without a saved state (an older one, or a custom reducer) is fitted again with its saved settings.
+Cluster names, sizes, country and language mixes are recomputed from the members every run (and by
+pipelines/current.py whenever the current runs change); one transaction writes it all.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jobmarket.clustering.clusterer import (
     DEFAULT_DIMS,
@@ -24,9 +27,11 @@ from jobmarket.clustering.clusterer import (
     ClusterFit,
     TitleClusterer,
 )
+from jobmarket.clustering.state import from_arrays, to_arrays
 from jobmarket.errors import JobmarketError
 from jobmarket.progress import progress_steps
 from jobmarket.sql import sql_sections
+from jobmarket.store import connection as store
 from jobmarket.store.schema import apply_tables
 from jobmarket.store.transaction import transaction
 
@@ -83,7 +88,7 @@ def _load_titles(
             "cluster needs one; normalize again with a single --model"
         )
     emb = tbl.column("embedding").combine_chunks()
-    dims = set(emb.value_lengths().to_pylist())
+    dims = set(pc.list_value_length(emb).to_pylist())
     if len(dims) != 1:
         raise JobmarketError(f"title embeddings have mixed dimensions {sorted(dims)}: normalize again")
     matrix = np.asarray(emb.flatten(), dtype=np.float32).reshape(tbl.num_rows, dims.pop())
@@ -174,16 +179,18 @@ def run_clustering(
         ids, langs, vectors, weights, model_id = _load_titles(con)
         current = con.execute(sections["current_run"]).fetchall()
     saved = None
+    state = None
     if current and not options.refit:
-        run_id, saved_model, saved_params, blob = current[0]
+        run_id, saved_model, saved_params = current[0]
         if saved_model != model_id:
             raise JobmarketError(
                 f"the saved clustering was fitted on embeddings of {saved_model}, the titles now "
                 f"come from {model_id}: pass --refit"
             )
         saved = json.loads(saved_params)
+        state = _load_state(con, run_id)
     params = _resolve(options, saved)
-    fitted = saved is None
+    fitted = saved is None or state is None  # no usable saved state: fit again with the saved settings
     new_ids: list[str] = []
     with transaction(con):
         if fitted:
@@ -200,25 +207,20 @@ def run_clustering(
             params = tc.params()
             run_id = run_id_for(model_id, params, fit.ids)
             con.execute(sections["retire_runs"])
+            con.execute(sections["clear_arrays"])
             con.execute(sections["clear_members"])
             con.execute(
                 sections["insert_run"],
-                [
-                    run_id,
-                    model_id,
-                    json.dumps(params, sort_keys=True),
-                    len(ids),
-                    fit.n_clusters,
-                    tc.to_bytes(),
-                ],
+                [run_id, model_id, json.dumps(params, sort_keys=True), len(ids), fit.n_clusters],
             )
+            _save_state(con, run_id, tc)
             _write_members(con, fit, "fit", run_id)
             new_ids = fit.ids
         else:
             known = {r[0] for r in con.execute(sections["member_ids"]).fetchall()}
             todo = [i for i, t in enumerate(ids) if t not in known]
             if todo:
-                tc = TitleClusterer.from_bytes(blob)
+                tc = state
                 with steps(f"assigning {len(todo):,} new titles to the saved clusters"):
                     fit = tc.predict([ids[i] for i in todo], vectors[todo], [langs[i] for i in todo])
                 _write_members(con, fit, "predict", run_id)
@@ -227,6 +229,8 @@ def run_clustering(
             con.execute(sections["apply_attach"], [options.attach_outliers, options.attach_outliers])
             con.execute(sections["clear_clusters"])
             con.execute(sections["insert_clusters"], [run_id, options.lang, options.lang or "en"])
+            # Kept so the cluster counts can follow the current runs (pipelines/current.py).
+            store.set_meta(con, "cluster_lang", options.lang or "")
     o_titles, n_titles, o_posts, posts, attached = con.execute(sections["outlier_counts"]).fetchall()[0]
     n_clusters, multi = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE n_countries >= 2) FROM clusters"
@@ -246,6 +250,28 @@ def run_clustering(
         multi,
         steps.seconds,
     )
+
+
+def _save_state(con: duckdb.DuckDBPyConnection, run_id: str, tc: TitleClusterer) -> None:
+    """The fit as arrays (and its metadata as one more row): plain numbers, nothing to unpickle."""
+    meta, arrays = to_arrays(tc)
+    insert = sql_sections("cluster.sql")["insert_array"]
+    for name, arr in sorted(arrays.items()):
+        con.execute(insert, [run_id, name, list(arr.shape), arr.ravel().tolist()])
+    store.set_meta(con, "cluster_state", json.dumps(meta, sort_keys=True))
+
+
+def _load_state(con: duckdb.DuckDBPyConnection, run_id: str) -> TitleClusterer | None:
+    """The saved clusterer, or None when the store has none usable (then the run fits again)."""
+    meta = store.get_meta(con, "cluster_state")
+    rows = con.execute(sql_sections("cluster.sql")["load_arrays"], [run_id]).fetchall()
+    if not meta or not rows:
+        return None
+    arrays = {name: np.asarray(data, dtype=np.float64).reshape(shape) for name, shape, data in rows}
+    try:
+        return from_arrays(json.loads(meta), arrays)
+    except (JobmarketError, KeyError, ValueError):
+        return None
 
 
 def clusters_frame(con: duckdb.DuckDBPyConnection):

@@ -11,30 +11,36 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as replace_fields
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from jobmarket.coding.calibrations import find_calibration, fit_calibration, save_calibration
+from jobmarket.coding.importer import EMPTY_INDEX, index_version
+from jobmarket.encoders.cache import StagedEmbeddingStore
 from jobmarket.engines._base import EngineOptions
 from jobmarket.engines.registry import get_engine
 from jobmarket.errors import JobmarketError
 from jobmarket.io.reader import read_postings
+from jobmarket.io.values import standard_option
 from jobmarket.matching._base import MatchConfig
 from jobmarket.matching.label_index import LabelIndex, available_languages
+from jobmarket.matching.languages import LanguageChoice, choose_index_languages
 from jobmarket.matching.matcher import Matcher
+from jobmarket.pipelines import current
 from jobmarket.pipelines.checkpoints import checkpoint
 from jobmarket.progress import chunk_progress, progress_steps
 from jobmarket.sql import sql_sections
+from jobmarket.store import binding, runs
 from jobmarket.store import connection as store
-from jobmarket.store import runs
-from jobmarket.store.transaction import transaction
-from jobmarket.text.clean import clean_title
-from jobmarket.text.countries import country_languages
-from jobmarket.text.language import detect_language
+from jobmarket.store.workspace import Workspace
+from jobmarket.text.batch import clean_and_detect
 
 TITLE_CHUNK = 20_000  # unique titles per encode-and-match chunk: bounds Python's memory, not the file's size
-TITLE_MAP_COLUMNS = ("title_raw", "country", "title_clean", "seniority", "contract", "language", "title_id")
+TITLE_MAP_COLUMNS = ("title_raw", "country", "lang_in", "title_clean", "seniority", "contract", "language",
+                     "title_id")
 
 
 @dataclass
@@ -47,7 +53,10 @@ class NormalizeOptions:
     country_col: str | None = None
     lang_col: str | None = None
     date_col: str | None = None
-    lang: str | None = None  # force the postings' language
+    lang: str | None = None  # force the postings' language (any tag or name: standardised by the reader)
+    country: str | None = None  # force the postings' country (a code or a name: standardised)
+    sheet: Sequence[str] | None = None  # workbook sheets to read (None: every non-empty one)
+    descriptions: str = "redact"  # what of descriptions the store keeps: keep | redact | none
     label_lang: str = "en"  # language of the preferred label in the output
     index_langs: Sequence[str] | None = None  # None: English plus the postings' languages
     delimiter: str | None = None
@@ -69,11 +78,24 @@ class NormalizeReport:
     seconds: dict[str, float]
     supersedes: list[str] = field(default_factory=list)  # earlier runs over the same path, file since changed
     replaced: bool = False  # whether their rows were deleted in this run's transaction
+    read_notes: dict = field(default_factory=dict)  # the reader's: values not understood, redactions, sheets
     engine: str = "local"
+    coding_index: str = EMPTY_INDEX  # the coding index version the run matched with (part of its identity)
+    changed_from: str | None = None  # the path's previous run, which this one was compared with
+    n_changed: int | None = None  # postings whose occupation or status differs from changed_from's
+    calibration: str | None = None  # the calibration (jobmarket.coding) the run's confidences come from
+    calibration_kind: str | None = None  # coded-kfold | esco-labels
+    min_confidence: float | None = None  # abstained below this confidence (None: a similarity threshold)
+    target_precision: float | None = None
 
 
-def run_id_for(source_sha256: str, model_id: str, options: NormalizeOptions, esco: str) -> str:
-    ident = json.dumps([source_sha256, model_id, asdict(options), esco], sort_keys=True, default=str)
+def run_id_for(source_sha256: str, model_id: str, options: NormalizeOptions, esco: str,
+               coding_index: str = EMPTY_INDEX) -> str:
+    """The run's identity: the same file, model, options, ESCO and coding index give the same run."""
+    parts = [source_sha256, model_id, asdict(options), esco]
+    if coding_index != EMPTY_INDEX:  # without coded titles, run ids stay what they were before the index
+        parts.append(coding_index)
+    ident = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(ident.encode()).hexdigest()[:16]
 
 
@@ -82,91 +104,153 @@ def title_id(language: str | None, title: str) -> str:
 
 
 def normalize_file(
-    con: duckdb.DuckDBPyConnection,
+    db: str | Path,
     path: str | Path,
     encoder,
     options: NormalizeOptions | None = None,
     *,
     progress: bool = True,
     replace: bool = False,
+    keep_both: bool = False,
     engine: str = "local",
     ray_address: str | None = None,
     ray_num_gpus: float = 0.0,
     chunk_size: int = TITLE_CHUNK,
 ) -> NormalizeReport:
-    """Normalize one postings file into the store; returns what happened, with counts.
+    """Normalize one postings file into the store at ``db``; returns what happened, with counts.
+
+    The work happens in a private DuckDB (:class:`~jobmarket.store.workspace.Workspace`); the store is
+    attached read-only while ESCO and the cache are read, and read-write only for the run's one write
+    transaction, so readers and other runs are locked out for seconds, not for the run. The caller must not
+    hold the store open in this process (:meth:`jobmarket.market.Market.normalize` closes its connection).
 
     ``encoder`` may be a zero-argument callable returning one, so a bad file fails before a model loads.
     Per-posting data stays in DuckDB; Python sees unique titles only, ``chunk_size`` at a time.
-    ``replace``: delete the rows of earlier runs over the same path whose file has since changed, in the
+    The run supersedes the current runs over the same path (and of identical content): they stay as
+    history, out of every current view; ``keep_both`` keeps them current, ``replace`` deletes them in the
     run's own transaction. ``engine``: a name of :mod:`jobmarket.engines.registry` (``local``, or ``ray``
     to encode and match on a Ray cluster).
     """
     options = options or NormalizeOptions()
+    options = replace_fields(options, lang=standard_option(options.lang, "language"),
+                             country=standard_option(options.country, "country"))
+    if replace and keep_both:
+        raise JobmarketError("--replace and --keep-both exclude each other")
     match_engine = get_engine(engine)
     path = Path(path)
     steps = progress_steps(progress)
-    with steps("reading postings"):
-        read = read_postings(
-            con,
-            path,
-            title_col=options.title_col,
-            id_col=options.id_col,
-            description_col=options.description_col,
-            country_col=options.country_col,
-            lang_col=options.lang_col,
-            date_col=options.date_col,
-            delimiter=options.delimiter,
-            encoding=options.encoding,
-        )
-    checkpoint("read")
-    if not hasattr(encoder, "encode_titles"):
-        encoder = encoder()
-    _check_model(con, encoder)
-    esco = store.esco_versions(con)
-    if not esco:
-        raise JobmarketError("the store has no ESCO data: run `jobmarket esco import PATH` first")
-    run_id = run_id_for(read.source_sha256, encoder.model_id, options, esco)
+    with Workspace(db) as ws:
+        con = ws.con
+        with steps("reading postings"):
+            read = read_postings(
+                con,
+                path,
+                title_col=options.title_col,
+                id_col=options.id_col,
+                description_col=options.description_col,
+                country_col=options.country_col,
+                lang_col=options.lang_col,
+                sheet=options.sheet,
+                country=options.country,
+                lang=options.lang,
+                descriptions=options.descriptions,
+                date_col=options.date_col,
+                delimiter=options.delimiter,
+                encoding=options.encoding,
+            )
+        checkpoint("read")
+        if not hasattr(encoder, "encode_titles"):
+            encoder = encoder()
+        saved_cache = encoder.cache
+        encoder.cache = StagedEmbeddingStore(ws)  # new vectors reach the store in the run's transaction
+        try:
+            return _run(ws, path, read, encoder, options, match_engine, steps,
+                        replace=replace, keep_both=keep_both, engine=engine, ray_address=ray_address,
+                        ray_num_gpus=ray_num_gpus, chunk_size=chunk_size, progress=progress)
+        finally:
+            encoder.cache = saved_cache
+
+
+def _run(ws: Workspace, path: Path, read, encoder, options: NormalizeOptions, match_engine, steps, *,
+         replace: bool, keep_both: bool, engine: str, ray_address: str | None, ray_num_gpus: float,
+         chunk_size: int, progress: bool) -> NormalizeReport:
+    con = ws.con
     sections = sql_sections("normalize.sql")
+    with ws.reading():
+        binding.check_model(con, encoder.model_id, encoder.dim)
+        esco = store.esco_versions(con)
+        if not esco:
+            raise JobmarketError("the store has no ESCO data: run `jobmarket esco import PATH` first")
+        coding_index = index_version(con)
+        # The path's current run before this one: the assignments that change are counted against it.
+        previous = con.execute(sections["previous_run"], [str(path), str(path.resolve())]).fetchall()
+        have_langs = available_languages(con)
+        info = con.execute(sql_sections("matching.sql")["occupation_info"], [options.label_lang]).fetch_df()
+    run_id = run_id_for(read.source_sha256, encoder.model_id, options, esco, coding_index)
 
     with steps("cleaning titles and detecting languages"):
         _build_title_map(con, options, chunk_size, progress)
     con.execute(sections["create_unique_titles"])
     checkpoint("titles")
     n_unique = con.execute(sections["unique_titles_count"]).fetchall()[0][0]
-    seen_langs = [lang for (lang,) in con.execute(sections["unique_title_languages"]).fetchall()]
-    langs = _index_languages(con, options, seen_langs)
+    seen_langs = dict(con.execute(sections["unique_title_language_counts"]).fetchall())
+    choice = _index_languages(have_langs, options, seen_langs)
+    langs = choice.languages
+    steps.say(choice.summary())
     with steps(f"indexing ESCO labels ({', '.join(langs)})"):
-        index = LabelIndex.from_store(con, langs)
+        with ws.reading():
+            index = LabelIndex.from_store(con, langs)
+            need = find_calibration(con, index, encoder, options.match)
         # A cold label index is the longest step of a first run (100k+ labels): say how far it is.
         encoder.progress = lambda done, total: steps.note(f"{done:,}/{total:,} labels encoded")
         try:
-            matcher = Matcher(index, encoder, options.match)
+            index.embed(encoder)
         finally:
             encoder.progress = None
+    # Fitted once per model, label languages and coding-index version, then stored and reused.
+    calibration = need.calibration
+    if calibration is None:
+        what = f"{len(need.coded):,} coded titles" if need.coded is not None else "ESCO labels held out"
+        with steps(f"calibrating the matcher ({what})"):
+            calibration = fit_calibration(need, index, encoder, options.match)
+    matcher = Matcher(index, encoder, options.match, calibration, need.coded)
     for name in ("create_match_rows", "match_views", "candidate_view", "titles_view"):
         con.execute(sections[name])
     with steps(f"matching {n_unique:,} unique titles ({engine})"):
         engine_options = EngineOptions(chunk_size=chunk_size, progress=progress, address=ray_address,
                                        num_gpus=ray_num_gpus)
         match_engine.match(con, encoder, matcher, engine_options)
-    supersedes = [
-        r
-        for (r,) in con.execute(
-            sections["superseded_runs"], [str(path), str(path.resolve()), run_id, read.source_sha256]
-        ).fetchall()
-    ]
 
     with steps("writing the store"):
-        params = {"options": asdict(options), "threshold": matcher.threshold, "index_langs": langs}
+        params = {"options": asdict(options), "threshold": matcher.threshold, "index_langs": langs,
+                  "calibration": calibration.calibration_id, "calibration_kind": calibration.kind,
+                  "min_confidence": matcher.min_confidence,
+                  "index_lang_choice": choice.as_params(), "precision": getattr(encoder, "precision", "fp32"),
+                  "coding_index": coding_index, "keep_both": keep_both}
+        con.register("_occupation_info", info)  # outside the transaction: an aborted one refuses unregister
         try:
-            _write_run(
-                con, run_id, str(path), read, encoder, params, options, replaced=supersedes if replace else []
-            )
+            with ws.writing():
+                if need.calibration is None:
+                    save_calibration(con, calibration)
+                keys = [str(path), str(path.resolve()), str(path), str(path.resolve()), read.source_sha256,
+                        run_id]
+                supersedes = [] if keep_both else [
+                    r for (r,) in con.execute(sections["superseded_runs"], keys).fetchall()]
+                _write_run(con, run_id, path, read, encoder, params, options, supersedes, replace=replace)
+                counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
+                methods = dict(con.execute(sections["method_counts"], [run_id]).fetchall())
+                changed_from = previous[0][0] if previous else None
+                n_changed = None
+                if changed_from == run_id:  # a rerun of the same identity reproduces its run
+                    n_changed = 0
+                elif changed_from is not None and not (replace and changed_from in supersedes):  # deleted
+                    n_changed = int(con.execute(sections["changed_assignments"],
+                                                [changed_from, run_id]).fetchall()[0][0])
+                checkpoint("write")
         finally:  # the run's TEMP tables can hold millions of rows: not kept for the connection's life
+            con.unregister("_occupation_info")
             con.execute(sections["drop_run_temporaries"])
-    counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
-    methods = dict(con.execute(sections["method_counts"], [run_id]).fetchall())
+    checkpoint("commit")
     return NormalizeReport(
         run_id=run_id,
         source=str(path),
@@ -176,25 +260,20 @@ def normalize_file(
         n_unique_titles=n_unique,
         model=encoder.name,
         threshold=matcher.threshold,
+        calibration=calibration.calibration_id,
+        calibration_kind=calibration.kind,
+        min_confidence=matcher.min_confidence,
+        target_precision=options.match.target_precision,
         index_langs=langs,
         seconds=steps.seconds,
         supersedes=supersedes,
         replaced=bool(replace and supersedes),
         engine=engine,
+        coding_index=coding_index,
+        changed_from=changed_from,
+        n_changed=n_changed,
+        read_notes=read.notes,
     )
-
-
-def _check_model(con: duckdb.DuckDBPyConnection, encoder) -> None:
-    """A store holds title embeddings of one model; mixing models would make its vectors incomparable."""
-    known = store.get_meta(con, "model_id")
-    if known is None:
-        store.set_meta(con, "model_id", encoder.model_id)
-        store.set_meta(con, "model_dim", str(encoder.dim))
-    elif known != encoder.model_id:
-        raise JobmarketError(
-            f"the store's embeddings come from model {known}, not {encoder.model_id}: "
-            "use another --db, or the same --model"
-        )
 
 
 def _build_title_map(
@@ -218,14 +297,14 @@ def _build_title_map(
 
 def _clean_chunk(rows: list[tuple], options: NormalizeOptions) -> pa.Table:
     cols: dict[str, list] = {c: [] for c in TITLE_MAP_COLUMNS}
-    cleaned_once: dict[str, object] = {}  # a raw title comes once per country: clean it once
-    for raw, country, lang_col, description in rows:
-        cleaned = cleaned_once.get(raw) or cleaned_once.setdefault(raw, clean_title(raw))
-        language = options.lang or lang_col or _detect(cleaned.title, description, country)
+    # Each distinct raw title cleaned once, each distinct text detected once, over processes when large.
+    prepared = clean_and_detect(rows, options.lang)
+    for (raw, country, lang_col, _), (cleaned, language) in zip(rows, prepared, strict=True):
         has_text = any(ch.isalnum() for ch in cleaned.title)
         for key, value in (
             ("title_raw", raw),
             ("country", country),
+            ("lang_in", lang_col),
             ("title_clean", cleaned.title if has_text else None),
             ("seniority", cleaned.seniority),
             ("contract", cleaned.contract),
@@ -236,57 +315,60 @@ def _clean_chunk(rows: list[tuple], options: NormalizeOptions) -> pa.Table:
     return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
 
 
-def _detect(title: str, description: str | None, country: str | None) -> str | None:
-    # The country narrows the choice; English is always possible in international postings.
-    known = country_languages(country)
-    candidates = list(dict.fromkeys([*known, "en"])) if known else None
-    text = f"{title}. {description or ''}".strip()
-    return detect_language(text, candidates)
+def _index_languages(have: dict[str, int], options: NormalizeOptions, title_counts: dict[str, int]
+                     ) -> LanguageChoice:
+    """English plus the languages with a real share of the unique titles, or ``options.index_langs``."""
+    return choose_index_languages(title_counts, list(have), options.index_langs)
 
 
-def _index_languages(con: duckdb.DuckDBPyConnection, options: NormalizeOptions, langs: list) -> list[str]:
-    have = available_languages(con)
-    if options.index_langs:
-        missing = [lang for lang in options.index_langs if lang not in have]
-        if missing:
-            raise JobmarketError(
-                f"no ESCO occupation labels loaded for {', '.join(missing)}; loaded: {', '.join(have)}"
-            )
-        return list(options.index_langs)
-    wanted = {"en"} | {lang for lang in langs if lang}
-    return sorted(lang for lang in wanted if lang in have) or sorted(have)
+def _write_run(con, run_id: str, path: Path, read, encoder, params: dict, options: NormalizeOptions,
+               supersedes: Sequence[str], *, replace: bool) -> None:
+    """Every row of the run, inside the caller's write transaction: a reader sees it whole or not at all.
+    ``_occupation_info`` (labels and ISCO codes of the occupations) is registered by the caller.
 
-
-def _write_run(con, run_id, source, read, encoder, params, options, replaced: Sequence[str] = ()) -> None:
-    """Every row of the run in one transaction: a reader sees the run whole or not at all."""
+    The store binds to the model here, so a first run that fails or is killed leaves it unbound.
+    """
     sections = sql_sections("normalize.sql")
-    info = con.execute(sql_sections("matching.sql")["occupation_info"], [options.label_lang]).fetch_df()
-    dim = store.get_meta(con, "model_dim") or encoder.dim
-    con.register("_occupation_info", info)
-    try:
-        with transaction(con):
-            for old in replaced:
-                runs.delete_run(con, old)
-            runs.start_run(
-                con,
-                run_id,
-                "normalize",
-                source_file=source,
-                source_sha256=read.source_sha256,
-                model_id=encoder.model_id,
-                model_dim=int(dim),
-                params=params,
-            )
-            con.execute(sections["insert_postings"], [run_id, run_id])
-            con.execute(sections["insert_assignments"], [run_id])
-            con.execute(sections["insert_candidates"], [run_id])
-            con.execute(sections["upsert_titles"], [encoder.model_id])
-            counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
-            runs.finish_run(con, run_id, counts)
-            checkpoint("write")
-    finally:
-        con.unregister("_occupation_info")
-    checkpoint("commit")
+    binding.bind_model(con, encoder.model_id, encoder.dim)
+    for old in supersedes if replace else ():
+        runs.delete_run(con, old)
+    runs.start_run(
+        con,
+        run_id,
+        "normalize",
+        source_file=str(path),
+        source_sha256=read.source_sha256,
+        model_id=encoder.model_id,
+        model_dim=int(encoder.dim),
+        params=params,
+    )
+    con.execute(sections["record_supersedes"], [str(path.resolve()), list(supersedes), run_id])
+    if supersedes and not replace:
+        con.execute(sections["mark_superseded"], [run_id, list(supersedes)])
+    con.execute(sections["insert_postings"], [run_id, run_id])
+    con.execute(sections["insert_assignments"], [run_id])
+    con.execute(sections["insert_candidates"], [run_id])
+    con.execute(sections["upsert_titles"], [encoder.model_id])
+    con.execute(sql_sections("store.sql")["cache_flush"])
+    counts = dict(con.execute(sections["run_counts"], [run_id]).fetchall())
+    runs.finish_run(con, run_id, counts)
+    current.refresh(con)  # once finished, the run is current: the stored counts follow
+
+
+def export_rows(rows: duckdb.DuckDBPyRelation, out: str | Path) -> Path:
+    """Write result rows (a relation, e.g. several runs' with a ``source`` column) as Parquet or CSV; a
+    CSV gets the candidates as one ``uri=score;…`` field. DuckDB writes the file."""
+    out = Path(out)
+    if out.suffix == ".parquet":
+        rows.to_parquet(str(out))
+    elif out.suffix in (".csv", ".tsv"):
+        pairs = "list_transform(candidates, c -> c.occupation_uri || '=' || printf('%.4f', c.score))"
+        joined = f"coalesce(array_to_string({pairs}, ';'), '') AS candidates"
+        flat = rows.project(f"* EXCLUDE (candidates), {joined}")
+        flat.to_csv(str(out), sep="\t" if out.suffix == ".tsv" else ",")
+    else:
+        raise JobmarketError(f"{out}: output must end in .parquet, .csv or .tsv")
+    return out
 
 
 def export_results(con: duckdb.DuckDBPyConnection, run_id: str, out: str | Path) -> Path:

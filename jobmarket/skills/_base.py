@@ -13,7 +13,12 @@ from jobmarket.skills.segments import Segment
 
 @dataclass
 class Finding:
-    """A skill found in a text: ``text[start:end] == evidence``."""
+    """A skill found in a text: ``text[start:end] == evidence``.
+
+    The extractor adds where it stands: ``sentence`` (the sentence or bullet item holding the evidence),
+    its ``section`` and ``boilerplate`` (True when the skill was found only in background text: a
+    sentence that recurs across unrelated postings, or an offer/company/apply section).
+    """
 
     skill_uri: str
     score: float
@@ -22,6 +27,9 @@ class Finding:
     start: int
     end: int
     label: str = ""  # the label or label text that matched
+    sentence: str = ""
+    section: str = "other"
+    boilerplate: bool = False
 
 
 @dataclass

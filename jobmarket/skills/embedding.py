@@ -1,6 +1,6 @@
-"""The embedding stage: cosine between each segment and every skill label (both through the encoder's
-skill route, ``positive`` for JobBERT-V3), top-n per segment above a threshold calibrated on the
-skill-extraction benchmark (``benchmarks/skills.py``)."""
+"""The embedding stage: cosine between each segment and every skill label (through sentence-transformers'
+``encode_document``/``encode_query`` as the model's configuration defines them), top-n per segment above
+a threshold calibrated on the skill-extraction benchmark (``benchmarks/skills.py``)."""
 
 from __future__ import annotations
 
@@ -27,25 +27,38 @@ def calibration_for(model_name: str) -> tuple[float, int]:
     return FALLBACK_CALIBRATION
 
 
+# Which encoder call each side goes through: "document" (encode_document: JobBERT-V3's positive route,
+# e5's "passage: ") or "query" (encode_query: anchor, "query: "). Chosen on the benchmark's validation
+# splits (benchmarks/results/skills.md); the old names "skills"/"titles" are accepted.
+DEFAULT_LABEL_ROUTE = "document"
+DEFAULT_SENTENCE_ROUTE = "query"
+_ROUTE_ALIASES = {"skills": "document", "titles": "query", "document": "document", "query": "query"}
+
+
 class EmbeddingStage:
     """Cosine between each segment and each skill's labels; per segment the top-n skills >= threshold.
 
-    Skill labels go through the encoder's skill route (``positive``); segments through ``sentence_route``
-    (``skills``, the default: a description sentence is closest to JobBERT-V3's skill lists; or ``titles``).
-    A skill's score for a segment is the best of its labels' cosines. Labels shorter than
-    ``min_label_chars`` (one letter, such as "R") are left to the label-matching stage: the embedding of a
-    letter says nothing about the skill, yet lands near many segments. Two characters ("C#") stay:
-    on the skill-extraction benchmark dropping them cost RP@5.
+    Skill labels go through ``label_route`` and segments through ``sentence_route`` (``document``: the
+    encoder's ``encode_skills``, i.e. sentence-transformers' ``encode_document``; ``query``:
+    ``encode_titles``/``encode_query``). A skill's score for a segment is the best of its labels'
+    cosines. Labels shorter than ``min_label_chars`` (one letter, such as "R") are left to the
+    label-matching stage: the embedding of a letter says nothing about the skill, yet lands near many
+    segments. Two characters ("C#") stay: on the skill-extraction benchmark dropping them cost RP@5.
+    The stage ``skips_background``: the extractor gives it no offer/company/apply or boilerplate segment.
     """
+
+    skips_background = True
 
     def __init__(self, labels: SkillLabels, encoder, *, threshold: float | None = None,
                  top_n: int | None = None, kinds: Sequence[str] = ("preferred",),
-                 sentence_route: str = "skills", chunk: int = 512, min_label_chars: int = 2) -> None:
+                 sentence_route: str | None = None, label_route: str | None = None, chunk: int = 512,
+                 min_label_chars: int = 2) -> None:
         cal_threshold, cal_top_n = calibration_for(encoder.name)
         self.threshold = cal_threshold if threshold is None else threshold
         self.top_n = cal_top_n if top_n is None else top_n
         self.encoder = encoder
-        self.sentence_route = sentence_route
+        self.sentence_route = _ROUTE_ALIASES[sentence_route or DEFAULT_SENTENCE_ROUTE]
+        self.label_route = _ROUTE_ALIASES[label_route or DEFAULT_LABEL_ROUTE]
         self.chunk = chunk
         rows = [i for i in labels.select(kinds) if len(labels.texts[i].replace(" ", "")) >= min_label_chars]
         self.label_texts = [labels.texts[i] for i in rows]
@@ -54,17 +67,18 @@ class EmbeddingStage:
         self.label_skill = np.asarray([index[labels.uris[i]] for i in rows], dtype=np.int64)
         self._label_vectors: np.ndarray | None = None
 
+    def _encode(self, texts: Sequence[str], route: str) -> np.ndarray:
+        return self.encoder.encode_titles(texts) if route == "query" else self.encoder.encode_skills(texts)
+
     @property
     def label_vectors(self) -> np.ndarray:
         """The labels' embeddings, computed on first use (and cached in the store by the encoder)."""
         if self._label_vectors is None:
-            self._label_vectors = self.encoder.encode_skills(self.label_texts)
+            self._label_vectors = self._encode(self.label_texts, self.label_route)
         return self._label_vectors
 
     def encode_segments(self, texts: Sequence[str]) -> np.ndarray:
-        if self.sentence_route == "titles":
-            return self.encoder.encode_titles(texts)
-        return self.encoder.encode_skills(texts)
+        return self._encode(texts, self.sentence_route)
 
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
         """(segments x skills): each skill's best label cosine for each segment."""

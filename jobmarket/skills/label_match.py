@@ -1,5 +1,6 @@
-"""The label-matching stage: exact and near-exact (rapidfuzz) matches of ESCO skill labels over word
-n-grams, in the posting's language (plus capitalised names such as "Python" or "SQL" in any language)."""
+"""The label-matching stage: exact matches of ESCO skill labels through one Aho-Corasick automaton
+(pyahocorasick) and near-exact (rapidfuzz) matches of word n-grams, in the posting's language (plus
+capitalised names such as "Python" or "SQL" in any language)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ class LabelMatchStage:
         for key in self.exact:
             if len(key) >= self.min_fuzzy_chars and " " in key:
                 self.blocks[(key.count(" ") + 1, key[:3])].append(key)
+        self._ac = None  # built on first use
+        self._sigs: tuple[dict, set] | None = None
 
     def _uris(self, key: str, lang: str | None) -> set[str]:
         by_lang = self.exact.get(key)
@@ -84,26 +87,82 @@ class LabelMatchStage:
             out = out.union(*by_lang.values())
         return out
 
+    def _automaton(self):
+        """Every label key of more than one character, as " key " in an Aho-Corasick automaton over
+        the text's words joined by single spaces (so matches are whole words)."""
+        if self._ac is None:
+            import ahocorasick
+
+            ac = ahocorasick.Automaton()
+            for key in self.exact:
+                if len(key) > 1 and key.count(" ") < self.max_ngram:
+                    ac.add_word(f" {key} ", key)
+            if len(ac):
+                ac.make_automaton()
+            self._ac = ac
+        return self._ac
+
+    def _fuzzy_index(self) -> tuple[dict[tuple[str, ...], list[str]], set[tuple[str, ...]]]:
+        """Fuzzy candidates by signature (each word's first three letters) and every signature prefix."""
+        if self._sigs is None:
+            sigs: dict[tuple[str, ...], list[str]] = defaultdict(list)
+            for block in self.blocks.values():
+                for key in block:
+                    sigs[tuple(w[:3] for w in key.split())].append(key)
+            prefixes = {sig[:i] for sig in sigs for i in range(1, len(sig) + 1)}
+            self._sigs = (dict(sigs), prefixes)
+        return self._sigs
+
     def find_many(self, docs: Sequence[Doc]) -> list[list[Finding]]:
-        # 1. n-grams of every segment of every document, with their spans.
-        grams: list[tuple[int, str, int, int, int]] = []  # doc, key, start, end, n words
+        # Exact: one automaton pass per segment; near-exact: n-grams whose words' first letters are
+        # those of some label (a trie walk over signatures), each distinct one scored once.
+        ac = self._automaton()
+        sigs, prefixes = self._fuzzy_index() if self.fuzzy_cutoff else ({}, set())
+        grams: list[tuple[int, str, int, int, str]] = []  # doc, key, start, end, method
+        fuzzy_keys: set[str] = set()
         for d, doc in enumerate(docs):
             for seg in doc.segments:
                 words = tokenize(seg.text)
-                for i in range(len(words)):
-                    for n in range(1, min(self.max_ngram, len(words) - i) + 1):
-                        tokens = [w for w, _, _ in words[i:i + n]]
-                        key = _key(tokens)
-                        if len(key) == 1:
-                            key = tokens[0]
-                        grams.append((d, key, seg.start + words[i][1], seg.start + words[i + n - 1][2], n))
-        # 2. near-exact: each distinct unmatched key against the labels of its block.
-        fuzzy = self._fuzzy({g[1] for g in grams if g[1] not in self.exact})
+                if not words:
+                    continue
+                keys = [_key([w]) for w, _, _ in words]
+                hits: list[tuple[int, int, str]] = []  # first word, last word, key
+                for i, (w, _, _) in enumerate(words):
+                    if len(keys[i]) == 1 and w in self.exact:  # one-letter labels ("R"): case-sensitive
+                        hits.append((i, i, w))
+                if len(ac):
+                    joined = " " + " ".join(keys) + " "
+                    word_at = {}
+                    pos = 0
+                    for i, k in enumerate(keys):
+                        word_at[pos] = i
+                        pos += len(k) + 1
+                    for end, key in ac.iter(joined):
+                        first = word_at[end - len(key) - 1]
+                        hits.append((first, first + key.count(" "), key))
+                if prefixes:
+                    for i in range(len(keys)):
+                        sig: tuple[str, ...] = (keys[i][:3],)
+                        for n in range(1, min(self.max_ngram, len(keys) - i) + 1):
+                            if n > 1:
+                                sig = (*sig, keys[i + n - 1][:3])
+                            if sig not in prefixes:
+                                break
+                            if n > 1 and sig in sigs:
+                                gram = " ".join(keys[i:i + n])
+                                if gram not in self.exact and len(gram) >= self.min_fuzzy_chars:
+                                    hits.append((i, i + n - 1, "\0" + gram))
+                                    fuzzy_keys.add(gram)
+                for first, last, key in sorted(hits):
+                    grams.append((d, key, seg.start + words[first][1], seg.start + words[last][2], ""))
+        fuzzy = self._fuzzy(fuzzy_keys, sigs)
         found: list[list[Finding]] = [[] for _ in docs]
-        for d, key, start, end, _n in grams:
+        for d, key, start, end, _ in grams:
             lang = docs[d].lang
-            hits = [(k, 1.0, "exact") for k in [key] if self._uris(k, lang)]
-            hits += [(k, s, "fuzzy") for k, s in fuzzy.get(key, ())]
+            if key.startswith("\0"):
+                hits = [(k, s, "fuzzy") for k, s in fuzzy.get(key[1:], ())]
+            else:
+                hits = [(key, 1.0, "exact")] if self._uris(key, lang) else []
             text = docs[d].text
             for label_key, score, method in hits:
                 for uri in sorted(self._uris(label_key, lang)):
@@ -111,26 +170,22 @@ class LabelMatchStage:
                                             self.key_text.get(label_key, label_key)))
         return [_drop_nested(f) for f in found]
 
-    def _fuzzy(self, keys: set[str]) -> dict[str, list[tuple[str, float]]]:
-        if not self.fuzzy_cutoff:
+    def _fuzzy(self, keys: set[str],
+               sigs: dict[tuple[str, ...], list[str]]) -> dict[str, list[tuple[str, float]]]:
+        if not self.fuzzy_cutoff or not keys:
             return {}
         from rapidfuzz import fuzz, process
 
-        queries: dict[tuple[int, str], list[str]] = defaultdict(list)
+        queries: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for key in keys:
-            if len(key) >= self.min_fuzzy_chars and " " in key:
-                block = (key.count(" ") + 1, key[:3])
-                if block in self.blocks:
-                    queries[block].append(key)
+            queries[tuple(w[:3] for w in key.split())].append(key)
         out: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for block, qs in queries.items():
-            cands = self.blocks[block]
+        for sig, qs in queries.items():
+            cands = sigs[sig]
             scores = process.cdist(qs, cands, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff,
                                    dtype=np.uint8)
             for qi, ci in zip(*np.nonzero(scores), strict=True):
-                q, c = qs[qi], cands[ci]
-                if all(a[:3] == b[:3] for a, b in zip(q.split(), c.split(), strict=False)):
-                    out[q].append((c, round(float(scores[qi, ci]) / 100, 4)))
+                out[qs[qi]].append((cands[ci], round(float(scores[qi, ci]) / 100, 4)))
         return out
 
 

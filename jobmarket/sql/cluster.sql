@@ -3,21 +3,30 @@
 -- name: titles_with_embeddings
 SELECT title_id, language, coalesce(n_postings, 0) AS n_postings, model_id, embedding
 FROM titles
-WHERE embedding IS NOT NULL
+WHERE embedding IS NOT NULL AND n_postings > 0  -- titles of the current postings
 ORDER BY title_id;
 
 -- name: current_run
-SELECT cluster_run_id, model_id, params, model FROM cluster_runs WHERE current;
+SELECT cluster_run_id, model_id, params FROM cluster_runs WHERE current;
 
 -- name: member_ids
 SELECT title_id FROM cluster_members;
 
 -- name: retire_runs
-UPDATE cluster_runs SET current = false, model = NULL WHERE current;
+UPDATE cluster_runs SET current = false WHERE current;
+
+-- name: clear_arrays
+DELETE FROM cluster_model_arrays;
 
 -- name: insert_run
-INSERT OR REPLACE INTO cluster_runs (cluster_run_id, model_id, params, n_titles_fit, n_clusters, current, model)
-VALUES (?, ?, ?, ?, ?, true, ?);
+INSERT OR REPLACE INTO cluster_runs (cluster_run_id, model_id, params, n_titles_fit, n_clusters, current)
+VALUES (?, ?, ?, ?, ?, true);
+
+-- name: insert_array
+INSERT INTO cluster_model_arrays VALUES (?, ?, ?, ?);
+
+-- name: load_arrays
+SELECT name, shape, data FROM cluster_model_arrays WHERE cluster_run_id = ? ORDER BY name;
 
 -- name: clear_members
 DELETE FROM cluster_members;
@@ -54,7 +63,7 @@ names AS (
 ),
 posts AS (
     SELECT m.cluster_id, p.posting_id, p.country, m.language
-    FROM members m JOIN postings p USING (title_id)
+    FROM members m JOIN current_postings p USING (title_id)
 ),
 countries AS (
     SELECT cluster_id, list(struct_pack(country := country, n := n) ORDER BY n DESC, country) AS countries,

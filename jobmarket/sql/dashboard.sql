@@ -1,6 +1,6 @@
 -- Statements of the Streamlit dashboard (jobmarket/dashboard/data.py). Every user choice is a parameter:
 -- $countries (VARCHAR[] or NULL: all), $d0/$d1 (DATE or NULL: open), $isco (VARCHAR[] ISCO major groups or
--- NULL: all). Postings are those of the current runs (see views.sql: current_runs).
+-- NULL: all). Postings are those of the current runs (views.sql: current_postings).
 
 -- name: setup
 -- The filtered postings, as a TEMP table macro so each statement below filters the same way. Dates are
@@ -8,8 +8,7 @@
 CREATE OR REPLACE TEMP MACRO dash_postings(countries, d0, d1, isco) AS TABLE
 SELECT p.posting_id, p.country, p.language, try_cast(p.date AS DATE) AS day, p.title_id,
        a.status, a.occupation_uri, a.label, a.isco_code, left(a.isco_code, 1) AS isco_1
-FROM postings p
-JOIN current_runs r ON r.run_id = p.run_id
+FROM current_postings p
 JOIN assignments a ON a.posting_id = p.posting_id
 WHERE (countries IS NULL OR list_contains(countries, p.country))
   AND (d0 IS NULL OR try_cast(p.date AS DATE) >= d0)
@@ -18,13 +17,13 @@ WHERE (countries IS NULL OR list_contains(countries, p.country))
 
 -- name: store_facts
 -- What the sidebar offers: countries, date span, whether skills and clusters exist.
-SELECT (SELECT count(*) FROM postings p JOIN current_runs r ON r.run_id = p.run_id) AS n_postings,
-       (SELECT min(try_cast(date AS DATE)) FROM postings) AS first_day,
-       (SELECT max(try_cast(date AS DATE)) FROM postings) AS last_day;
+SELECT (SELECT count(*) FROM current_postings) AS n_postings,
+       (SELECT min(try_cast(date AS DATE)) FROM current_postings) AS first_day,
+       (SELECT max(try_cast(date AS DATE)) FROM current_postings) AS last_day;
 
 -- name: countries
 SELECT p.country, count(*) AS n
-FROM postings p JOIN current_runs r ON r.run_id = p.run_id
+FROM current_postings p
 WHERE p.country IS NOT NULL
 GROUP BY 1 ORDER BY n DESC, 1;
 
@@ -102,7 +101,7 @@ WITH hits AS (
     GROUP BY 1
 ), n AS (
     SELECT a.occupation_uri, count(*) AS n
-    FROM assignments a JOIN current_runs r ON r.run_id = a.run_id
+    FROM assignments a JOIN current_postings p ON p.posting_id = a.posting_id
     WHERE a.status = 'matched' AND a.occupation_uri IN (SELECT occupation_uri FROM hits)
     GROUP BY 1
 )
@@ -131,12 +130,12 @@ FROM clusters ORDER BY size DESC, cluster_id LIMIT $limit;
 -- postings come from and its cluster. The vectors are projected to 2-D in Python (PCA).
 WITH t AS (
     SELECT title_id, title_clean, language, n_postings, embedding
-    FROM titles WHERE embedding IS NOT NULL
+    FROM titles WHERE embedding IS NOT NULL AND n_postings > 0
     ORDER BY hash(title_id) LIMIT $n
 ), c AS (
     SELECT p.title_id, p.country, count(*) AS n,
            row_number() OVER (PARTITION BY p.title_id ORDER BY count(*) DESC, p.country) AS rn
-    FROM postings p JOIN current_runs r ON r.run_id = p.run_id
+    FROM current_postings p
     WHERE p.title_id IN (SELECT title_id FROM t)
     GROUP BY p.title_id, p.country
 )
@@ -150,12 +149,12 @@ ORDER BY t.title_id;
 -- name: projection_sample_no_clusters
 WITH t AS (
     SELECT title_id, title_clean, language, n_postings, embedding
-    FROM titles WHERE embedding IS NOT NULL
+    FROM titles WHERE embedding IS NOT NULL AND n_postings > 0
     ORDER BY hash(title_id) LIMIT $n
 ), c AS (
     SELECT p.title_id, p.country, count(*) AS n,
            row_number() OVER (PARTITION BY p.title_id ORDER BY count(*) DESC, p.country) AS rn
-    FROM postings p JOIN current_runs r ON r.run_id = p.run_id
+    FROM current_postings p
     WHERE p.title_id IN (SELECT title_id FROM t)
     GROUP BY p.title_id, p.country
 )

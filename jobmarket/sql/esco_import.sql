@@ -27,6 +27,10 @@ CREATE OR REPLACE TEMP TABLE esco_stg_rel (
     occupation_uri VARCHAR, skill_uri VARCHAR, relation VARCHAR, skill_type VARCHAR, version VARCHAR);
 CREATE OR REPLACE TEMP TABLE esco_stg_lbl (
     uri VARCHAR, position INTEGER, label VARCHAR, version VARCHAR, lang VARCHAR);
+CREATE OR REPLACE TEMP TABLE esco_stg_sgroup (
+    uri VARCHAR, level INTEGER, code VARCHAR, label VARCHAR, parent_uri VARCHAR, version VARCHAR, lang VARCHAR);
+CREATE OR REPLACE TEMP TABLE esco_stg_sbroader (
+    concept_uri VARCHAR, broader_uri VARCHAR, version VARCHAR);
 
 -- name: read_raw
 -- Every column as text: ISCO codes keep their leading zeros; quoted fields may span lines.
@@ -66,6 +70,27 @@ FROM esco_raw WHERE nullif(trim(occupationUri), '') IS NOT NULL AND nullif(trim(
 INSERT INTO esco_stg_lbl
 SELECT trim(conceptUri), TRY_CAST(trim(position) AS INTEGER), trim(label), $version, $lang
 FROM esco_raw WHERE nullif(trim(conceptUri), '') IS NOT NULL AND nullif(trim(label), '') IS NOT NULL;
+
+-- name: stage_skill_hierarchy
+-- skillsHierarchy_XX.csv: one row per group, its levels 0-3 side by side; the deepest filled level is the
+-- row's group, the level above its parent.
+INSERT INTO esco_stg_sgroup
+SELECT DISTINCT uri, level, code, label, parent_uri, $version, $lang FROM (
+    SELECT CASE WHEN nullif(trim("Level 3 URI"), '') IS NOT NULL THEN 3
+                WHEN nullif(trim("Level 2 URI"), '') IS NOT NULL THEN 2
+                WHEN nullif(trim("Level 1 URI"), '') IS NOT NULL THEN 1 ELSE 0 END AS level,
+           [trim("Level 0 URI"), trim("Level 1 URI"), trim("Level 2 URI"), trim("Level 3 URI")] AS uris,
+           [trim("Level 0 preferred term"), trim("Level 1 preferred term"), trim("Level 2 preferred term"),
+            trim("Level 3 preferred term")] AS labels,
+           [trim("Level 0 code"), trim("Level 1 code"), trim("Level 2 code"), trim("Level 3 code")] AS codes
+    FROM esco_raw WHERE nullif(trim("Level 0 URI"), '') IS NOT NULL
+) t, LATERAL (SELECT uris[level + 1] AS uri, nullif(codes[level + 1], '') AS code, labels[level + 1] AS label,
+                     CASE WHEN level > 0 THEN uris[level] END AS parent_uri);
+
+-- name: stage_skill_broader
+INSERT INTO esco_stg_sbroader
+SELECT trim(conceptUri), trim(broaderUri), $version
+FROM esco_raw WHERE nullif(trim(conceptUri), '') IS NOT NULL AND nullif(trim(broaderUri), '') IS NOT NULL;
 
 -- name: add_source
 INSERT INTO esco_batch_sources VALUES ($source_file, $version, $lang, $kind, $n_rows);
@@ -119,6 +144,17 @@ DELETE FROM esco_occupation_skills
 WHERE version IN (SELECT version FROM esco_batch_sources WHERE kind = 'relations');
 INSERT INTO esco_occupation_skills
 SELECT DISTINCT occupation_uri, skill_uri, relation, skill_type, version FROM esco_stg_rel;
+
+-- The skills pillar: groups and broader relations of the versions this batch brings replace theirs.
+DELETE FROM esco_skill_groups
+WHERE version IN (SELECT version FROM esco_batch_sources WHERE kind = 'skill_hierarchy');
+INSERT INTO esco_skill_groups
+SELECT uri, arg_min(level, level), arg_min(code, level), arg_min(label, level), arg_min(parent_uri, level),
+       version
+FROM esco_stg_sgroup GROUP BY uri, version;
+DELETE FROM esco_skill_broader
+WHERE version IN (SELECT version FROM esco_batch_sources WHERE kind = 'skill_broader');
+INSERT INTO esco_skill_broader SELECT DISTINCT concept_uri, broader_uri, version FROM esco_stg_sbroader;
 
 -- Labels of this batch, each (uri, type, lang, label, kind) once, at the newest version that has it.
 CREATE OR REPLACE TEMP TABLE esco_new_labels AS
@@ -202,5 +238,7 @@ DROP TABLE IF EXISTS esco_stg_skill;
 DROP TABLE IF EXISTS esco_stg_isco;
 DROP TABLE IF EXISTS esco_stg_rel;
 DROP TABLE IF EXISTS esco_stg_lbl;
+DROP TABLE IF EXISTS esco_stg_sgroup;
+DROP TABLE IF EXISTS esco_stg_sbroader;
 DROP MACRO IF EXISTS esco_split;
 DROP MACRO IF EXISTS esco_vkey;

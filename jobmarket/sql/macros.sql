@@ -29,7 +29,7 @@ WITH q AS MATERIALIZED (SELECT check_query_vec(query_vec) AS v)
 SELECT t.title_id, t.title_clean, t.language, t.n_postings,
        list_cosine_similarity(t.embedding, q.v) AS similarity
 FROM q, titles t
-WHERE t.model_id = store_model_id()
+WHERE t.model_id = store_model_id() AND t.n_postings > 0  -- titles of the current postings
 ORDER BY similarity DESC, t.title_id
 LIMIT k;
 

@@ -1,8 +1,8 @@
 -- Tables and views of `jobmarket cluster` (jobmarket/cluster_run.py). Idempotent: applied on connect
 -- after schema.sql, and again by every clustering run.
 
--- One row per fit. The current one keeps its fitted reducer + clusterer (joblib) so new titles can be
--- assigned without a refit; older fits keep their parameters and counts, not their model.
+-- One row per fit. The current one keeps its fitted state as plain arrays (cluster_model_arrays) so new
+-- titles can be assigned without a refit; older fits keep their parameters and counts, not their arrays.
 CREATE TABLE IF NOT EXISTS cluster_runs (
     cluster_run_id VARCHAR PRIMARY KEY,  -- hash of model, parameters and the fitted title ids
     model_id       VARCHAR,              -- the model that made the title embeddings
@@ -10,8 +10,18 @@ CREATE TABLE IF NOT EXISTS cluster_runs (
     n_titles_fit   BIGINT,
     n_clusters     INTEGER,
     current        BOOLEAN NOT NULL,
-    created        TIMESTAMP NOT NULL DEFAULT current_timestamp,
-    model          BLOB                  -- NULL once superseded
+    created        TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- The current fit's state as named numeric arrays (no pickles: a store is data, never code): language
+-- means, the PCA basis, centroids, the reduced fitted points and their cluster ids (HDBSCAN is rebuilt
+-- from those when new titles are assigned). Rows of retired fits are deleted.
+CREATE TABLE IF NOT EXISTS cluster_model_arrays (
+    cluster_run_id VARCHAR NOT NULL,
+    name           VARCHAR NOT NULL,
+    shape          INTEGER[] NOT NULL,
+    data           DOUBLE[] NOT NULL,
+    PRIMARY KEY (cluster_run_id, name)
 );
 
 CREATE TABLE IF NOT EXISTS clusters (
@@ -45,27 +55,3 @@ CREATE TABLE IF NOT EXISTS cluster_members (
     source             VARCHAR NOT NULL,  -- fit | predict (assigned later without a refit)
     cluster_run_id     VARCHAR NOT NULL
 );
-
--- The cross-country view: per cluster and country, the titles used there, most frequent first.
-CREATE OR REPLACE VIEW cluster_titles_by_country AS
-SELECT m.cluster_id, c.name AS cluster_name, p.country, t.title_clean AS title, t.language,
-       count(*) AS n_postings,
-       count(*) / sum(count(*)) OVER (PARTITION BY m.cluster_id, p.country) AS share_in_country,
-       row_number() OVER (PARTITION BY m.cluster_id, p.country ORDER BY count(*) DESC, t.title_clean) AS rank
-FROM cluster_members m
-JOIN titles t USING (title_id)
-JOIN postings p USING (title_id)
-LEFT JOIN clusters c ON c.cluster_id = m.cluster_id
-WHERE m.cluster_id IS NOT NULL
-GROUP BY m.cluster_id, c.name, p.country, t.title_clean, t.language;
-
--- The same per ESCO occupation, from the matched postings (no clustering needed).
-CREATE OR REPLACE VIEW occupation_titles_by_country AS
-SELECT a.occupation_uri, any_value(a.label) AS occupation_label, p.country, p.title_clean AS title,
-       p.language, count(*) AS n_postings,
-       count(*) / sum(count(*)) OVER (PARTITION BY a.occupation_uri, p.country) AS share_in_country,
-       row_number() OVER (PARTITION BY a.occupation_uri, p.country ORDER BY count(*) DESC, p.title_clean) AS rank
-FROM assignments a
-JOIN postings p USING (posting_id)
-WHERE a.status = 'matched' AND p.title_clean IS NOT NULL
-GROUP BY a.occupation_uri, p.country, p.title_clean, p.language;

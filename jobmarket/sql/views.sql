@@ -50,13 +50,19 @@ LEFT JOIN isco_levels g3 ON g3.isco_code = left(o.isco_code, 3)
 LEFT JOIN isco_levels g4 ON g4.isco_code = o.isco_code;
 
 -- name: current_runs
--- The newest finished normalize run of each input file: the rows analysts count. Older runs of the
--- same file (other options, other thresholds) stay in the store but out of these views.
+-- What analysts count: every finished normalize run that no later run superseded. A run over a path
+-- supersedes the current runs of that path (and of identical content elsewhere) unless it was written
+-- with --keep-both; superseded runs stay in the store as history (`jobmarket runs list`).
 CREATE OR REPLACE VIEW current_runs AS
-SELECT run_id, source_file, source_sha256, model_id, model_dim, esco_versions, started, finished
+SELECT run_id, source_file, source_path, source_sha256, model_id, model_dim, esco_versions, started, finished
 FROM runs
-WHERE status = 'finished' AND command = 'normalize'
-QUALIFY row_number() OVER (PARTITION BY coalesce(source_sha256, source_file) ORDER BY finished DESC, run_id) = 1;
+WHERE status = 'finished' AND command = 'normalize' AND superseded_by IS NULL;
+
+-- name: current_postings
+-- The postings of the current runs: every view, macro, example, skill profile, cluster size and
+-- dashboard count starts here, so all of them count the same rows.
+CREATE OR REPLACE VIEW current_postings AS
+SELECT p.* FROM postings p WHERE p.run_id IN (SELECT run_id FROM current_runs);
 
 -- name: posting_occupations
 -- One row per posting of the current runs: the posting, its assignment, the occupation in label_lang()
@@ -67,8 +73,7 @@ SELECT p.posting_id, p.run_id, p.source_row, p.external_id, p.country, p.languag
        a.status, a.reason, a.method, a.score, a.margin,
        a.occupation_uri, o.occupation, o.esco_code, a.isco_code,
        o.isco_1, o.isco_1_label, o.isco_2, o.isco_2_label, o.isco_3, o.isco_3_label, o.isco_4_label
-FROM postings p
-JOIN current_runs r ON r.run_id = p.run_id
+FROM current_postings p
 JOIN assignments a ON a.posting_id = p.posting_id
 LEFT JOIN occupation_isco o ON o.occupation_uri = a.occupation_uri;
 
@@ -77,8 +82,8 @@ LEFT JOIN occupation_isco o ON o.occupation_uri = a.occupation_uri;
 CREATE OR REPLACE VIEW posting_candidates AS
 SELECT c.posting_id, c.run_id, c.rank, c.occupation_uri, o.occupation, o.isco_code, c.score
 FROM assignment_candidates c
-JOIN current_runs r ON r.run_id = c.run_id
-LEFT JOIN occupation_isco o ON o.occupation_uri = c.occupation_uri;
+LEFT JOIN occupation_isco o ON o.occupation_uri = c.occupation_uri
+WHERE c.run_id IN (SELECT run_id FROM current_runs);
 
 -- name: occupation_skill_labels
 -- ESCO's essential and optional skills of each occupation, from the newest ESCO version that relates
@@ -112,3 +117,31 @@ SELECT ps.posting_id, ps.run_id, po.country, po.language, po.occupation_uri, po.
 FROM posting_skills ps
 JOIN posting_occupations po ON po.posting_id = ps.posting_id
 LEFT JOIN esco_preferred_labels s ON s.concept_uri = ps.skill_uri;
+
+-- name: cluster_titles_by_country
+-- requires: cluster_members, clusters
+-- The cross-country view: per cluster and country, the titles used there in the current postings, most
+-- frequent first.
+CREATE OR REPLACE VIEW cluster_titles_by_country AS
+SELECT m.cluster_id, c.name AS cluster_name, p.country, t.title_clean AS title, t.language,
+       count(*) AS n_postings,
+       count(*) / sum(count(*)) OVER (PARTITION BY m.cluster_id, p.country) AS share_in_country,
+       row_number() OVER (PARTITION BY m.cluster_id, p.country ORDER BY count(*) DESC, t.title_clean) AS rank
+FROM cluster_members m
+JOIN titles t USING (title_id)
+JOIN current_postings p USING (title_id)
+LEFT JOIN clusters c ON c.cluster_id = m.cluster_id
+WHERE m.cluster_id IS NOT NULL
+GROUP BY m.cluster_id, c.name, p.country, t.title_clean, t.language;
+
+-- name: occupation_titles_by_country
+-- The same per ESCO occupation, from the matched current postings (no clustering needed).
+CREATE OR REPLACE VIEW occupation_titles_by_country AS
+SELECT a.occupation_uri, any_value(a.label) AS occupation_label, p.country, p.title_clean AS title,
+       p.language, count(*) AS n_postings,
+       count(*) / sum(count(*)) OVER (PARTITION BY a.occupation_uri, p.country) AS share_in_country,
+       row_number() OVER (PARTITION BY a.occupation_uri, p.country ORDER BY count(*) DESC, p.title_clean) AS rank
+FROM assignments a
+JOIN current_postings p USING (posting_id)
+WHERE a.status = 'matched' AND p.title_clean IS NOT NULL
+GROUP BY a.occupation_uri, p.country, p.title_clean, p.language;

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from jobmarket.errors import JobmarketError
-from jobmarket.sql import sql_sections
+from jobmarket.store.meta import esco_versions, get_meta, set_meta  # noqa: F401 - store.get_meta(...)
 
 DEFAULT_DB = "market.duckdb"
 
@@ -77,16 +77,3 @@ def apply_schema(
     from jobmarket.store import schema as migrations
 
     migrations.upgrade(con, migrations_dir, db=db)
-
-
-def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    rows = con.execute(sql_sections("store.sql")["meta_get"], [key]).fetchall()
-    return rows[0][0] if rows else None
-
-
-def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    con.execute(sql_sections("store.sql")["meta_set"], [key, value])
-
-
-def esco_versions(con: duckdb.DuckDBPyConnection) -> str:
-    return con.execute(sql_sections("store.sql")["esco_versions"]).fetchall()[0][0]

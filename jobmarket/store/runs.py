@@ -7,7 +7,7 @@ import json
 import duckdb
 
 from jobmarket.sql import sql_sections
-from jobmarket.store.connection import esco_versions
+from jobmarket.store.meta import esco_versions
 
 RUN_TABLES = ("assignments", "assignment_candidates", "postings")
 
@@ -47,3 +47,36 @@ def delete_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict) -> None:
     con.execute(sql_sections("store.sql")["run_finish"], [json.dumps(counts), run_id])
+
+
+def list_runs(con: duckdb.DuckDBPyConnection):
+    """Every run, newest first, with ``current`` (counted by the views) and its supersession links."""
+    return con.execute(sql_sections("current.sql")["runs_list"]).fetch_df()
+
+
+def resolve_run_id(con: duckdb.DuckDBPyConnection, prefix: str) -> str:
+    """The run whose id is ``prefix`` or starts with it; unknown or ambiguous prefixes say so."""
+    from jobmarket.errors import JobmarketError
+
+    query = sql_sections("current.sql")["run_ids_like"]
+    ids = [r for (r,) in con.execute(query, [prefix.strip()]).fetchall()]
+    if prefix.strip() in ids:
+        return prefix.strip()
+    if not ids:
+        raise JobmarketError(f"no run {prefix} in the store: `jobmarket runs list` shows them")
+    if len(ids) > 1:
+        raise JobmarketError(f"run id {prefix} is ambiguous ({', '.join(ids[:3])}…): give more of it")
+    return ids[0]
+
+
+def run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
+    """One run's row of ``runs`` as a dict, with ``current`` and its number of postings."""
+    run_id = resolve_run_id(con, run_id)
+    row = list_runs(con).set_index("run_id").loc[run_id]
+    full = con.execute(sql_sections("current.sql")["run_row"], [run_id]).fetch_df().iloc[0].to_dict()
+    for key in ("params", "counts"):
+        if isinstance(full.get(key), str):
+            full[key] = json.loads(full[key])
+    supersedes = full.get("supersedes")
+    full["supersedes"] = list(supersedes) if supersedes is not None else []
+    return {**full, "current": bool(row["current"]), "n_postings": int(row["n_postings"])}

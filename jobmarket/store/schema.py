@@ -18,6 +18,17 @@ from jobmarket.sql import SQL_DIR, read_sql
 from jobmarket.store.transaction import transaction
 
 BASE_VERSION = 1  # what sql/schema.sql creates
+
+
+def _type_embeddings(con: duckdb.DuckDBPyConnection) -> None:
+    from jobmarket.store.binding import type_embedding_columns
+
+    type_embedding_columns(con)
+
+
+# The part of a migration that depends on the store's data (the bound model's dimension), run in the
+# migration's own transaction after its SQL.
+POST_STEPS = {2: _type_embeddings}
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 _MIGRATION = re.compile(r"^(\d{3})_[A-Za-z0-9_\-]+\.sql$")
 
@@ -95,6 +106,8 @@ def upgrade(con: duckdb.DuckDBPyConnection, folder: Path | None = None, db: str 
         try:
             with transaction(con):
                 con.execute(path.read_text(encoding="utf-8"))
+                if folder is None and version in POST_STEPS:
+                    POST_STEPS[version](con)
                 con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
         except Exception as exc:
             raise JobmarketError(f"migration {path.name} failed on {db}: {str(exc).splitlines()[0]}") from exc

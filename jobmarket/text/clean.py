@@ -236,6 +236,7 @@ def _edge(p: Pass, pattern: re.Pattern, text: str, kind: str) -> str:
 
 def _tidy(text: str) -> str:
     for _ in range(3):
+        before = text
         text = EMPTY_BRACKETS.sub(" ", text)
         text = WHITESPACE.sub(" ", text)
         text = SPACE_BEFORE_PUNCT.sub(r"\1", text)
@@ -245,6 +246,8 @@ def _tidy(text: str) -> str:
         m = re.fullmatch(r"[(\[]([^()\[\]]*)[)\]]", text)
         if m:  # a title that is only a bracket: "(E-Commerce Assistant)"
             text = m.group(1).strip()
+        if text == before:  # a fixpoint: further rounds change nothing (most titles stop after one)
+            break
     return text
 
 

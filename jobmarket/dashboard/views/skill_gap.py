@@ -1,5 +1,7 @@
 """Skill gap: the skills postings demand for an occupation in a country against a supply: ESCO's essential
-skills, another country's postings, or the skills a training programme covers (an uploaded CSV)."""
+skills, another country's postings, or the skills a training programme covers (an uploaded CSV). Skills
+are grouped by ESCO's skill groups or reuse levels, and each links to the sentences postings ask for it
+in (evidence, with counts); skills found only in boilerplate never count as demand."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ ALL = "(all countries)"
 SUPPLY_KINDS = {"esco": "ESCO essential skills", "country": "Another country's postings",
                 "csv": "Skills of a programme (CSV upload)"}
 CHART_ROWS = 25
+GROUPINGS = {"skill": "Skill", "skill_group": "ESCO skill group", "reuse_level": "Reuse level",
+             "pillar": "Pillar (skills, knowledge, language, transversal)"}
 
 db, model, f = filters.page(("occ", "demand", "supply"))
 st.title("Skill gap")
@@ -104,9 +108,15 @@ with data.guard():
             else pd.Series(1.0, index=frame.index)
         supply = tuple((str(s), float(w)) for s, w in zip(frame[col], weights, strict=True) if str(s).strip())
 
+    o1, o2 = st.columns([2, 3])
+    transversal = o1.toggle("Include transversal and cross-sector skills", key="sg_transversal",
+                            help="Default: occupation-specific and sector-specific skills and knowledge "
+                                 "(ESCO's reuse levels), the ones that set an occupation apart.")
+    grouping = o2.radio("Group by", list(GROUPINGS), format_func=GROUPINGS.get, horizontal=True,
+                        key="sg_group")
     with st.spinner("Computing the gap…"):
         gap = data.skill_gap(db, model, data.stamp(db), f.lang, uri,
-                             None if demand_country == ALL else demand_country, supply)
+                             None if demand_country == ALL else demand_country, supply, transversal)
 
     if gap.empty or not (gap["demand"] > 0).any():
         where = "all countries" if demand_country == ALL else demand_country
@@ -133,15 +143,45 @@ with data.guard():
         ).properties(height=max(220, 26 * len(top))),
         width="stretch",
     )
-    st.dataframe(
-        gap[["skill", "demand", "supply", "gap", "in_supply", "skill_uri"]], hide_index=True, height=360,
-        column_config={
-            "demand": st.column_config.ProgressColumn("demand", format="%.2f", min_value=0.0, max_value=1.0),
-            "supply": st.column_config.NumberColumn("supply", format="%.2f"),
-            "gap": st.column_config.NumberColumn("gap", format="%+.2f"),
-            "skill_uri": st.column_config.LinkColumn("ESCO"),
-        },
-    )
+    if kind == "esco":
+        emerging = gap[gap["status"] == "emerging"]
+        unasked = gap[gap["status"] == "essential, not asked"]
+        m1, m2 = st.columns(2)
+        m1.metric("Emerging: demanded, not in ESCO's profile", f"{len(emerging):,}",
+                  help="Skills the postings ask for that ESCO lists neither as essential nor optional.")
+        m2.metric("ESCO essentials no posting asks for", f"{len(unasked):,}")
+    cols = ["skill", "demand", "supply", "gap", "in_supply", "status", "n_postings", "skill_group",
+            "reuse_level", "skill_type", "skill_uri"]
+    config = {
+        "demand": st.column_config.ProgressColumn("demand", format="%.2f", min_value=0.0, max_value=1.0),
+        "supply": st.column_config.NumberColumn("supply", format="%.2f"),
+        "gap": st.column_config.NumberColumn("gap", format="%+.2f"),
+        "n_postings": st.column_config.NumberColumn("postings asking"),
+        "skill_uri": st.column_config.LinkColumn("ESCO"),
+    }
+    if grouping == "skill":
+        st.dataframe(gap[cols], hide_index=True, height=360, column_config=config)
+    else:
+        from jobmarket.skills.gap import by_group
+
+        st.dataframe(by_group(gap, grouping), hide_index=True, height=360, column_config={
+            "mean_demand": st.column_config.ProgressColumn("mean demand", format="%.2f", min_value=0.0,
+                                                           max_value=1.0),
+            "mean_gap": st.column_config.NumberColumn("mean gap", format="%+.2f")})
+
+    # ---- evidence: why a skill is there
+    asked = gap[gap["demand"] > 0]
+    if len(asked):
+        st.subheader("Evidence")
+        names = dict(zip(asked["skill_uri"], asked["skill"].fillna(asked["skill_uri"]), strict=True))
+        pick = st.selectbox("Sentences that ask for", asked["skill_uri"].tolist(), key="sg_evidence",
+                            format_func=names.get)
+        row = asked.set_index("skill_uri").loc[pick]
+        rows = row["evidence"]
+        st.caption(f"{int(row['n_postings']):,} postings ask for it · ESCO group: {row['skill_group'] or '-'}"
+                   f" · reuse level: {row['reuse_level'] or '-'} · status: {row['status']}")
+        st.dataframe(pd.DataFrame(list(rows), columns=["sentence", "section", "n_postings"]), hide_index=True,
+                     column_config={"n_postings": st.column_config.NumberColumn("postings")})
     slug = uri.rsplit("/", 1)[-1][:12]
     st.download_button("Download the gap (CSV)", gap.to_csv(index=False).encode(), icon=":material/download:",
                        file_name=f"skill_gap_{slug}_{demand_country if demand_country != ALL else 'all'}.csv",

@@ -17,8 +17,12 @@ class EscoNormalization(Task):
     name = "esco-norm"
 
     def __init__(self, data: EvalData, limit: int | None = None, seed: int = 0, lang: str = "en",
-                 plain_max: bool = False) -> None:
+                 plain_max: bool = False, codes: str | None = None, half: str | None = None,
+                 target_precision: float | None = None) -> None:
         self.data, self.limit, self.seed, self.lang = data, limit, seed, lang
+        # codes / half / target_precision: the full matcher (as normalize runs it) with that coding index,
+        # on one half of the fixed split (jobmarket.evaluation.split), with coverage and realised precision.
+        self.codes, self.half, self.target_precision = codes, half, target_precision
         # plain_max: score an occupation by its best label only (no soft maximum, no preferred-label bonus:
         # those defaults were tuned on these titles for the offline model's cosine range).
         self.plain_max = plain_max
@@ -26,6 +30,8 @@ class EscoNormalization(Task):
             self.name = "esco-norm:max"
 
     def run(self, encoder) -> dict[str, float]:
+        if self.codes is not None or self.half is not None or self.target_precision is not None:
+            return self._run_matcher(encoder)
         from jobmarket.matching._base import MatchConfig
         from jobmarket.matching.label_index import LabelIndex
         from jobmarket.matching.matcher import Matcher
@@ -51,3 +57,15 @@ class EscoNormalization(Task):
             "recall@10": res["R@10"],
             "queries": float(len(qrels)),
         }
+
+    def _run_matcher(self, encoder) -> dict[str, float]:
+        from jobmarket.evaluation.coding import TARGETS, evaluate_coding
+        from jobmarket.evaluation.split import split_titles
+
+        df = split_titles(self.data.path("jobbert_eval", "titles.csv"), self.half)
+        if self.limit and len(df) > self.limit:
+            df = df.sample(n=self.limit, random_state=self.seed)
+        targets = tuple(sorted({*TARGETS, self.target_precision} - {None}))
+        out = evaluate_coding(self.data.con(), encoder, df, self.codes, lang=self.lang, targets=targets)
+        out["half:" + (self.half or "all")] = 1.0
+        return out

@@ -1,0 +1,348 @@
+"""Each stage's rate next to the bare encoder's, in one run on one machine (issue 15).
+
+Absolute rates on a shared 2-core machine say little; ratios measured in the same run do: label
+indexing at 2.5x the bare fp32 encoder means bf16 (and dedupe) paid off, whatever else ran meanwhile.
+
+1. bare encoder: ``--bare-n`` ESCO labels of the run's label languages, fp32 then bf16 (each warmed up),
+   texts/s and cosine to fp32;
+2. a cold ``normalize`` of ``--file`` (default: the EURES postings) into a fresh store with a fresh
+   label-index cache (``JOBMARKET_HOME`` in a temp dir, the installed model linked in): read, clean,
+   label indexing, encode + match and write as rates;
+3. top-1 agreement bf16 vs fp32 of the embedding stage on the **tune** half of the JobBERT titles
+   (``jobmarket.evaluation.split``), against the English labels;
+4. title cleaning (clean + language detection) in pairs/s, in one process and over the process pool;
+5. clustering's per-cluster bookkeeping (stable ids, centroids, language centring) at 100k and 400k
+   synthetic titles, loops of the earlier code against the bincount/np.add.at version.
+
+    python benchmarks/speed.py [--precision auto] [--index-lang en ...] [--tune-n 0] [--skip-normalize]
+
+Writes benchmarks/results/speed.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def machine() -> dict:
+    import torch
+
+    from jobmarket.encoders.precision import cpu_has_bf16
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    commit += " + uncommitted changes" if dirty else ""
+    return {"date": dt.date.today().isoformat(), "commit": commit,
+            "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu_bf16": cpu_has_bf16(),
+            "load_avg_start": os.getloadavg()[0]}
+
+
+def fresh_home() -> Path:
+    """A JOBMARKET_HOME whose label-index cache is empty, with the installed models linked in."""
+    from jobmarket.encoders.offline.install import models_dir
+
+    models = models_dir()
+    home = Path(tempfile.mkdtemp(prefix="jobmarket-speed-"))
+    (home / "models").symlink_to(models)
+    os.environ["JOBMARKET_HOME"] = str(home)
+    return home
+
+
+# ---------------------------------------------------------------- 1. bare encoder
+def bare_encoder(model: str, texts: list[str]) -> dict:
+    from jobmarket.encoders.cache import MemoryEmbeddingStore
+    from jobmarket.encoders.sentence_transformer import Encoder
+
+    enc = Encoder(model, precision="fp32")
+    out, vecs = {}, {}
+    for precision in ("fp32", "bf16"):
+        enc.precision = precision
+        enc.cache = MemoryEmbeddingStore()
+        enc.encode_titles([f"warm up {i}" for i in range(64)])
+        enc.cache = MemoryEmbeddingStore()
+        t0 = time.perf_counter()
+        vecs[precision] = enc.encode_titles(texts)
+        out[f"{precision}_per_s"] = len(texts) / (time.perf_counter() - t0)
+    cos = (vecs["fp32"] * vecs["bf16"]).sum(axis=1)
+    out.update(n=len(texts), cos_min=float(cos.min()), cos_mean=float(cos.mean()))
+    return out
+
+
+# ---------------------------------------------------------------- 2. a cold normalize run
+def normalize_run(model: str, file: Path, index_langs: list[str] | None, precision: str) -> dict:
+    from jobmarket.market import Market
+    from jobmarket.matching.label_index import LabelIndex
+
+    db = Path(tempfile.mkdtemp(prefix="jobmarket-speed-db-")) / "m.duckdb"
+    with Market.open(db, model=model, esco=[DATA / "esco"], precision=precision) as m:
+        t0 = time.perf_counter()
+        rep = m.normalize(file, index_langs=index_langs, progress=False).report
+        wall = time.perf_counter() - t0
+        pairs = m.sql("SELECT count(*) AS n FROM (SELECT DISTINCT title_raw, country FROM postings "
+                      "WHERE run_id = ? AND title_id IS NOT NULL)", [rep.run_id])["n"][0]
+        index = LabelIndex.from_store(m.con, rep.index_langs)
+        labels = len({t for t, k in zip(index.texts, index.kinds, strict=True) if k != "hidden"})
+        label_rows = sum(k != "hidden" for k in index.kinds)
+        precision_used = m.encoder.precision
+    s = rep.seconds
+
+    def rate(n, key):
+        return n / s[key] if s.get(key) else None
+
+    match_key = next(k for k in s if k.startswith("matching"))
+    return {"rows": rep.n_rows, "pairs": int(pairs), "unique_titles": rep.n_unique_titles,
+            "labels_embedded": labels, "label_rows": label_rows, "index_langs": rep.index_langs,
+            "precision": precision_used, "seconds": s, "wall": wall,
+            "stages": [("read (rows/s)", "reading postings", rate(rep.n_rows, "reading postings")),
+                       ("clean (pairs/s)", "cleaning titles and detecting languages",
+                        rate(pairs, "cleaning titles and detecting languages")),
+                       ("label indexing (labels/s)", "indexing ESCO labels",
+                        rate(labels, "indexing ESCO labels")),
+                       ("encode + match (titles/s)", match_key, rate(rep.n_unique_titles, match_key)),
+                       ("write (rows/s)", "writing the store", rate(rep.n_rows, "writing the store"))]}
+
+
+# ---------------------------------------------------------------- 3. bf16 vs fp32 top-1 on the tune half
+def agreement(model: str, n_titles: int, n_occupations: int = 0) -> dict:
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.evaluation.split import split_titles
+    from jobmarket.market import Market
+    from jobmarket.matching.embedding import EmbeddingScorer
+    from jobmarket.matching.label_index import LabelIndex
+
+    tune = split_titles(DATA / "jobbert_eval" / "titles.csv", "tune")
+    titles = list(dict.fromkeys(tune["title"]))
+    if n_titles:
+        titles = titles[:n_titles]
+    db = Path(tempfile.mkdtemp(prefix="jobmarket-speed-agree-")) / "m.duckdb"
+    with Market.open(db, model=None, esco=[DATA / "esco"]) as m:
+        index = LabelIndex.from_store(m.con, ["en"])
+    if n_occupations:  # the labels of the first n occupations (URI order) only: a cheaper, easier check
+        keep = set(sorted(set(index.uris))[:n_occupations])
+        rows = [(u, lang, t, k) for u, lang, t, k in zip(index.uris, index.langs, index.texts, index.kinds,
+                                                          strict=True) if u in keep]
+        index = LabelIndex(*map(list, zip(*rows, strict=True)))
+    enc = Encoder(model, precision="fp32")
+    top = {}
+    for precision in ("fp32", "bf16"):
+        enc.precision = precision
+        index.embeddings = None
+        index.embed(enc)
+        scorer = EmbeddingScorer(index)
+        vecs = enc.encode_titles(titles)
+        top[precision] = np.concatenate([scorer.scores(vecs[i : i + 256]).argmax(axis=1)
+                                         for i in range(0, len(vecs), 256)])
+    agree = float((top["fp32"] == top["bf16"]).mean())
+    return {"half": "tune", "titles": len(titles), "labels": int(len(index.embedded_rows)),
+            "occupations": len(set(index.uris)),
+            "top1_agreement": agree}
+
+
+# ---------------------------------------------------------------- 4. title cleaning
+def cleaning(n: int) -> dict:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from scale import COUNTRIES, real_titles, specialisations, variants
+
+    from jobmarket.text import batch
+
+    rng = np.random.default_rng(3)
+    titles = real_titles()
+    specs = specialisations(titles, 1000)
+    rows = []
+    for _ in range(n):
+        t = titles[rng.integers(len(titles))]
+        if rng.random() < 0.2:
+            t += " - " + specs[rng.integers(len(specs))]
+        rows.append((variants(t, rng), COUNTRIES[rng.integers(len(COUNTRIES))], None, None))
+    rows = list(dict.fromkeys(rows))  # distinct (title, country) pairs, as normalize hands them over
+    out = {"pairs": len(rows)}
+    for name, minimum in (("one process", 10**12), ("process pool", batch.PARALLEL_MIN)):
+        batch.PARALLEL_MIN = minimum
+        t0 = time.perf_counter()
+        for i in range(0, len(rows), 20_000):  # normalize's chunks
+            batch.clean_and_detect(rows[i : i + 20_000])
+        out[name] = len(rows) / (time.perf_counter() - t0)
+    out["workers"] = batch.workers()
+    return out
+
+
+# ---------------------------------------------------------------- 5. clustering bookkeeping
+def _old_bookkeeping(raw, w, ids, z, langs):
+    """The per-cluster and per-language scans of the earlier clusterer (for the comparison only)."""
+    keys = []
+    for label in sorted(set(raw.tolist()) - {-1}):
+        members = np.flatnonzero(raw == label)
+        keys.append((-w[members].sum(), -len(members), ids[members[0]], label))
+    mapping = {label: new for new, (*_, label) in enumerate(sorted(keys))}
+    cluster = np.array([mapping.get(int(r), -1) for r in raw], dtype=np.int64)
+    k = int(cluster.max()) + 1
+    cents = np.zeros((k, z.shape[1]))
+    for c in range(k):
+        cents[c] = z[cluster == c].mean(axis=0)
+    arr = np.asarray(langs, dtype=object)
+    for lang in sorted(set(langs)):
+        z[arr == lang].sum(axis=0)
+    return cluster
+
+
+def clustering(sizes: list[int], dims: int = 32) -> list[dict]:
+    from jobmarket.clustering.clusterer import TitleClusterer
+
+    rows = []
+    rng = np.random.default_rng(5)
+    for n in sizes:
+        k = n // 20  # HDBSCAN at min_cluster_size 5 finds ~1 cluster per 10-30 titles on real titles
+        raw = np.where(rng.random(n) < 0.4, -1, rng.integers(0, k, n))  # 40% outliers
+        z = rng.standard_normal((n, dims))
+        w = rng.integers(1, 20, n).astype(float)
+        ids = [f"t{i:07d}" for i in range(n)]
+        langs = rng.choice(["en", "de", "fr", "es", "pl", "bg", "ro", "hu", ""], n).tolist()
+        t0 = time.perf_counter()
+        old = _old_bookkeeping(raw, w, ids, z, langs) if n <= 100_000 else None
+        t_old = time.perf_counter() - t0 if old is not None else None
+        tc = TitleClusterer()
+        t0 = time.perf_counter()
+        tc._stable_ids(raw, w, ids)
+        cluster = tc._map(raw)
+        tc._centroids(z, cluster)
+        tc.center_languages = True
+        tc._center(z, langs, fit=True)
+        t_new = time.perf_counter() - t0
+        if old is not None:
+            assert np.array_equal(old, cluster)
+        rows.append({"titles": n, "clusters": int(len(tc.raw_to_id_)), "old_s": t_old, "new_s": t_new})
+    return rows
+
+
+# ---------------------------------------------------------------- report
+def write(res: dict) -> None:
+    m = res["machine"]
+    lines = ["# speed: each stage against the bare encoder, one run", "",
+             f"- date {m['date']}; commit {m['commit']}; {m['platform']}, {m['cpus']} CPUs **shared with "
+             f"other jobs** (load average {m['load_avg_start']:.1f} at the start, "
+             f"{res.get('load_avg_end', 0):.1f} at the end); torch {m['torch']} ({m['threads']} threads); "
+             f"native CPU bf16: {m['cpu_bf16']}; no GPU in this task",
+             "- absolute rates are pessimistic on a busy machine; the ratios within one run are the figures",
+             ""]
+    b = res.get("bare")
+    if b:
+        lines += ["## bare encoder (offline multilingual-e5-small, ESCO labels, batch 64, length-sorted)", "",
+                  "| precision | texts/s | cosine to fp32 (min / mean) |", "|---|---|---|",
+                  f"| fp32 | {b['fp32_per_s']:.0f} | - |",
+                  f"| bf16 autocast | {b['bf16_per_s']:.0f} | {b['cos_min']:.5f} / {b['cos_mean']:.6f} |",
+                  "", f"{b['n']:,} texts; bf16 / fp32 = **{b['bf16_per_s'] / b['fp32_per_s']:.2f}x**", ""]
+    r = res.get("normalize")
+    if r:
+        lines += [f"## cold normalize of `{res['file']}` (precision {r['precision']}, label languages "
+                  f"{', '.join(r['index_langs'])})", "",
+                  f"{r['rows']:,} rows, {r['pairs']:,} (title, country) pairs, {r['unique_titles']:,} unique "
+                  f"titles, {r['labels_embedded']:,} distinct label texts embedded "
+                  f"({r['label_rows']:,} label rows); wall {r['wall']:.0f} s.", "",
+                  "| stage | seconds | rate | / bare fp32 | / bare bf16 |", "|---|---|---|---|---|"]
+        for name, key, rate in r["stages"]:
+            sec = r["seconds"].get(key, 0.0)
+            ratio = (f"{rate / b['fp32_per_s']:.2f}x", f"{rate / b['bf16_per_s']:.2f}x") if (
+                b and rate and ("labels" in name or "titles" in name)) else ("", "")
+            lines.append(f"| {name} | {sec:.1f} | {rate:,.0f} | {ratio[0]} | {ratio[1]} |" if rate
+                         else f"| {name} | {sec:.1f} | - | | |")
+        other = {k: v for k, v in r["seconds"].items() if k not in {key for _, key, _ in r["stages"]}}
+        if other:
+            lines.append("\nother steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in other.items()))
+        lines.append("")
+    a = res.get("agreement")
+    if a:
+        lines += ["## bf16 vs fp32: top-1 of the embedding stage", "",
+                  f"{a['titles']:,} unique titles of the **{a['half']}** half of the JobBERT titles against "
+                  f"{a['labels']:,} English label rows of {a['occupations']:,} occupations: top-1 agreement "
+                  f"**{a['top1_agreement']:.2%}**", ""]
+    c = res.get("cleaning")
+    if c:
+        lines += ["## title cleaning + language detection", "",
+                  f"{c['pairs']:,} distinct (title, country) pairs resampled as benchmarks/scale.py does "
+                  "(no descriptions), in normalize's 20k chunks:", "",
+                  "| mode | pairs/s |", "|---|---|",
+                  f"| one process | {c['one process']:,.0f} |",
+                  f"| process pool ({c['workers']} workers) | {c['process pool']:,.0f} |", ""]
+    cl = res.get("clustering")
+    if cl:
+        lines += ["## clustering bookkeeping (synthetic labels and 32-d vectors)", "",
+                  "stable ids + label map + centroids + language means; the HDBSCAN fit itself is not timed "
+                  "here.", "", "| titles | clusters | per-cluster loops (s) | bincount / add.at (s) |",
+                  "|---|---|---|---|"]
+        for row in cl:
+            old = f"{row['old_s']:.2f}" if row["old_s"] is not None else "not run"
+            lines.append(f"| {row['titles']:,} | {row['clusters']:,} | {old} | {row['new_s']:.2f} |")
+        lines.append("")
+    if res.get("notes"):  # the reading of a run, kept in speed.json so a rewrite keeps it
+        lines += ["## reading", ""] + [f"- {n}" for n in res["notes"]] + [""]
+    (RESULTS / "speed.md").write_text("\n".join(lines))
+    (RESULTS / "speed.json").write_text(json.dumps(res, indent=1, default=str))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--file", type=Path, default=DATA / "postings" / "European_jobs_batch2.csv")
+    ap.add_argument("--index-lang", action="append", help="label languages (default: the run's rule)")
+    ap.add_argument("--precision", default="auto")
+    ap.add_argument("--bare-n", type=int, default=2000)
+    ap.add_argument("--tune-n", type=int, default=0, help="titles of the tune half (0: all)")
+    ap.add_argument("--agree-occupations", type=int, default=0, help="occupations (0: all)")
+    ap.add_argument("--clean-n", type=int, default=40_000)
+    ap.add_argument("--cluster-sizes", type=int, nargs="*", default=[100_000, 400_000])
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the sections of results/speed.json this run skips (a run in parts)")
+    ap.add_argument("--skip", nargs="*", default=[],
+                    choices=["bare", "normalize", "agreement", "cleaning", "clustering"])
+    args = ap.parse_args()
+    from jobmarket.encoders.offline.install import offline_model_path
+
+    model = str(offline_model_path())
+    res = {"machine": machine(), "file": str(args.file.relative_to(DATA.parent)) if DATA.parent in
+           args.file.parents else str(args.file)}
+    fresh_home()
+    if "bare" not in args.skip:
+        import pandas as pd
+
+        labels = pd.read_csv(DATA / "esco" / "v1.2-labels" / "occupation_labels_hu.tsv", sep="\t", dtype=str)
+        en = pd.read_csv(DATA / "esco" / "v1.2" / "en" / "occupations_en.csv", dtype=str)
+        texts = list(dict.fromkeys(list(en["preferredLabel"].dropna()) + list(labels["label"].dropna())))
+        res["bare"] = bare_encoder(model, texts[: args.bare_n])
+        print(res["bare"], flush=True)
+    if "normalize" not in args.skip:
+        res["normalize"] = normalize_run(model, args.file, args.index_lang, args.precision)
+        print(res["normalize"], flush=True)
+    if "agreement" not in args.skip:
+        res["agreement"] = agreement(model, args.tune_n, args.agree_occupations)
+        print(res["agreement"], flush=True)
+    if "cleaning" not in args.skip:
+        res["cleaning"] = cleaning(args.clean_n)
+        print(res["cleaning"], flush=True)
+    if "clustering" not in args.skip:
+        res["clustering"] = clustering(args.cluster_sizes)
+        print(res["clustering"], flush=True)
+    res["load_avg_end"] = os.getloadavg()[0]
+    if args.merge and (RESULTS / "speed.json").exists():
+        res = {**json.loads((RESULTS / "speed.json").read_text()), **res}
+    write(res)
+
+
+if __name__ == "__main__":
+    main()

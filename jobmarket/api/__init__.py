@@ -1,0 +1,1 @@
+"""The parts of :class:`jobmarket.market.Market`, one mixin per group of analyst tasks."""
