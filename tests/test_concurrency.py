@@ -46,7 +46,8 @@ def test_readers_get_store_busy_while_normalize_writes(setup, monkeypatch):
         assert res.exit_code == 2 and "Traceback" not in res.output
         lines = [ln for ln in res.output.splitlines() if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("error: store") and "is busy" in lines[0]
-        # A second writer is refused at once, the same way.
+        # A second writer waits its JOBMARKET_WRITE_WAIT_S, then is refused the same way.
+        monkeypatch.setenv("JOBMARKET_WRITE_WAIT_S", "0.3")
         with pytest.raises(StoreBusyError):
             Market.open(db)
         assert writer.poll() is None  # the writer was not disturbed

@@ -118,9 +118,9 @@ def test_skill_gap_against_an_uploaded_programme(app):
     options = at.selectbox(key="sg_country").options
     at.selectbox(key="sg_country").select_index(options.index("IE (4 postings)")).run()
     at.radio(key="sg_supply").set_value("csv").run()
-    at.toggle(key="sg_transversal").set_value(True).run()
     course = b"skill\nmanage budgets\nSQL\n"
     at.file_uploader(key="sg_csv").set_value(("course.csv", course, "text/csv")).run()
+    at.toggle(key="sg_transversal").set_value(True).run()  # shown once a programme is uploaded
     assert not at.exception
     gap = at.dataframe[0].value.set_index("skill_uri")
     # The programme covers both skills (exact ESCO labels): no gap left for them.

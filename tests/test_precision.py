@@ -22,7 +22,7 @@ def test_resolve_precision_order(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert resolve_precision("fp32", "cpu") == "fp32"
     assert resolve_precision("bf16", "cpu") == "bf16"
-    assert resolve_precision("auto", "cpu") == ("bf16" if cpu_has_bf16() else "fp32")
+    assert resolve_precision("auto", "cpu") == "fp32"  # bf16 is opt-in on a CPU (encoders/precision.py)
     monkeypatch.setenv(ENV_VAR, "fp32")
     assert resolve_precision("auto", "cpu") == "fp32"  # the environment decides "auto"
     assert resolve_precision(None, "cpu") == "fp32"
@@ -99,17 +99,18 @@ def test_label_matrix_cache_keys_by_precision(tiny_model, tmp_path, monkeypatch)
 
 @pytest.mark.slow
 def test_bf16_top1_agreement_real_model():
-    """The offline multilingual-e5-small: bf16 top-1 over 600 ESCO occupations agrees with fp32 on >= 99%
-    of 300 real vacancy titles (the full gate, on the tune half, is in benchmarks/speed.py)."""
+    """The offline multilingual-e5-small: bf16 top-1 over 600 ESCO occupations against fp32 on 300 real
+    vacancy titles. Measured 98.3%: under the 99.5% a default needs, which is why ``auto`` stays fp32 on a
+    CPU; this guards the opt-in ``--precision bf16`` from getting worse."""
     from jobmarket.encoders.offline.install import is_installed, offline_model_path
 
     if not is_installed():
         skip_or_fail("offline model not installed: run `jobmarket model install-offline`")
     if not cpu_has_bf16():
-        pytest.skip("this CPU has no native bf16 (auto precision is fp32 here)")
+        pytest.skip("this CPU has no native bf16")
     rows, titles = _labels_and_titles()
     enc = Encoder(str(offline_model_path()), precision="fp32")
     top_fp32 = _top1(enc, rows, titles)
     enc.precision = "bf16"
     top_bf16 = _top1(enc, rows, titles)
-    assert (top_bf16 == top_fp32).mean() >= 0.99
+    assert (top_bf16 == top_fp32).mean() >= 0.97

@@ -80,7 +80,7 @@ def test_shell(small_store):
     text = console.export_text()
     assert failures == 2
     assert "posting_occupations" in text and "similar_titles" in text and "table macro" in text
-    assert "120" in text and "embedding" in text and "FLOAT[]" in text
+    assert "120" in text and "embedding" in text and "FLOAT[32]" in text  # typed to the model (tiny: 32-d)
     assert "entwickler" in text.lower() and "nope" in text and "unknown command .bogus" in text
     assert "after quit" not in text
 

@@ -41,7 +41,7 @@ def test_reader_gets_store_busy_while_another_process_writes(db):
         with pytest.raises(StoreBusyError, match="is busy: another jobmarket process is writing"):
             store.connect(db, read_only=True, retry_s=0.6)
         with pytest.raises(StoreBusyError):
-            store.connect(db)  # a second writer fails at once
+            store.connect(db, retry_s=0.6)  # a second writer waits (JOBMARKET_WRITE_WAIT_S), then says so
     finally:
         writer.kill()
         writer.wait()

@@ -17,14 +17,25 @@ class StoreBusyError(JobmarketError):
     """Another process holds the store's write lock."""
 
 
+# Short steps between tries: a reader's query leaves the file free only for moments.
+MAX_BACKOFF_S = 0.25
+
+
+def write_wait_s() -> float:
+    """How long a writer waits for readers to let go (``JOBMARKET_WRITE_WAIT_S``, default 120 s): longer
+    than a reader waits, since giving up throws away a run's work."""
+    return float(os.environ.get("JOBMARKET_WRITE_WAIT_S", "120"))
+
+
 def connect(
     path: str | Path = DEFAULT_DB, read_only: bool = False, retry_s: float | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Open (and on first use create and migrate) a store, with its views and macros.
 
-    DuckDB allows one writing process; a read-only open while another process writes is retried with
-    backoff for ``retry_s`` seconds (default 10 for read-only, 0 for read-write), then a busy store
-    gives :class:`StoreBusyError`: one clear line instead of a crash.
+    DuckDB allows one writing process, and no writer while readers hold the file; an open that finds the
+    lock taken is retried with backoff for ``retry_s`` seconds (readers: ``JOBMARKET_BUSY_WAIT_S``, 10 s;
+    writers: ``JOBMARKET_WRITE_WAIT_S``, 120 s, since readers such as the dashboard hold the file only
+    for a query), then a busy store gives :class:`StoreBusyError`: one clear line instead of a crash.
     """
     import time
 
@@ -34,8 +45,8 @@ def connect(
     path = str(path)
     if read_only and path != ":memory:" and not Path(path).exists():
         raise JobmarketError(f"store {path} does not exist: run `jobmarket normalize` first")
-    if retry_s is None:  # JOBMARKET_BUSY_WAIT_S: how long readers wait for a writer (default 10 s)
-        retry_s = float(os.environ.get("JOBMARKET_BUSY_WAIT_S", "10")) if read_only else 0.0
+    if retry_s is None:
+        retry_s = float(os.environ.get("JOBMARKET_BUSY_WAIT_S", "10")) if read_only else write_wait_s()
     deadline = time.monotonic() + retry_s
     delay = 0.05
     while True:
@@ -51,7 +62,7 @@ def connect(
                     "retry when it finishes"
                 ) from exc
             time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 2, MAX_BACKOFF_S)
     try:
         if read_only:
             migrations.check_readable(con, db=path)

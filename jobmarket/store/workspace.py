@@ -19,16 +19,10 @@ from pathlib import Path
 import duckdb
 
 from jobmarket.errors import JobmarketError
-from jobmarket.store.connection import StoreBusyError, _duckdb_config
+from jobmarket.store.connection import MAX_BACKOFF_S, StoreBusyError, _duckdb_config, write_wait_s
 from jobmarket.store.transaction import transaction
 
 ALIAS = "store"
-
-
-def write_wait_s() -> float:
-    """How long a run's write waits for readers to let go (``JOBMARKET_WRITE_WAIT_S``, default 120 s):
-    longer than a reader waits, since giving up throws away the run's work."""
-    return float(os.environ.get("JOBMARKET_WRITE_WAIT_S", "120"))
 
 
 class Workspace:
@@ -86,7 +80,7 @@ class Workspace:
                     raise StoreBusyError(f"store {self.db} is busy: another jobmarket process is writing to "
                                          "it; retry when it finishes") from exc
                 time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                delay = min(delay * 2, MAX_BACKOFF_S)
         self.con.execute(f"USE {ALIAS}")
         self._mode = "read" if read_only else "write"
 
