@@ -56,10 +56,12 @@ def normalize(
              "(default: abstain below confidence 0.1).")] = None,
     result: Annotated[Path | None, typer.Option("--out", help="Also write results to .parquet/.csv.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
-    replace: Annotated[bool, typer.Option("--replace", help="Delete the runs this one supersedes (earlier runs "
-                                                            "of this path), in the same transaction.")] = False,
-    keep_both: Annotated[bool, typer.Option("--keep-both", help="Keep the earlier runs of this path current "
-                                                                "too (counted twice if the rows overlap).")]
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Delete the runs this one supersedes (earlier runs of this path), in the same "
+                          "transaction.")] = False,
+    keep_both: Annotated[bool, typer.Option(
+        "--keep-both", help="Keep the earlier runs of this path current too (counted twice if the rows "
+                            "overlap).")]
     = False,
     engine: Annotated[str, typer.Option(help="Encode and match on: local | ray.")] = "local",
     ray_address: Annotated[str | None, typer.Option(
@@ -82,7 +84,8 @@ def normalize(
             progress=progress, title_col=title_col,
             id_col=id_col, country_col=country_col, lang_col=lang_col, description_col=description_col,
             lang=lang, label_lang=label_lang, index_langs=index_lang or None, delimiter=delimiter,
-            encoding=encoding, replace_changed=replace, keep_both=keep_both, engine=engine, ray_address=ray_address,
+            encoding=encoding, replace_changed=replace, keep_both=keep_both, engine=engine,
+            ray_address=ray_address,
             ray_num_gpus=num_gpus, date_col=date_col, country=country, sheet=sheet or None,
             descriptions=descriptions,
         )
@@ -126,8 +129,8 @@ def _print_files(market, runs, result: Path | None) -> None:
                      no_wrap=c in ("file", "run"), overflow="fold" if c == "file" else "ellipsis")
     for f in runs.files:
         rep = f.report
-        t.add_row(os.path.relpath(rep.source, folder), f"{rep.n_rows:,}", *(f"{rep.counts.get(s, 0):,}" for s in
-                                                   ("matched", "abstained", "rejected")), rep.run_id)
+        counts = (f"{rep.counts.get(s, 0):,}" for s in ("matched", "abstained", "rejected"))
+        t.add_row(os.path.relpath(rep.source, folder), f"{rep.n_rows:,}", *counts, rep.run_id)
     total = runs.counts
     t.add_row("[bold]total[/bold]", f"[bold]{runs.n_rows:,}[/bold]",
               *(f"[bold]{total.get(s, 0):,}[/bold]" for s in ("matched", "abstained", "rejected")), "")
@@ -148,9 +151,9 @@ def _print_superseded(rep) -> None:
         err.print(f"{rep.source}: run {rep.run_id} replaces run {runs}, whose rows were deleted (--replace)",
                   highlight=False)
     else:
-        err.print(f"{rep.source}: run {rep.run_id} supersedes run {runs}, which stays in the store as history "
-                  "(`jobmarket runs list`) and out of the current views (--keep-both keeps both current, "
-                  "--replace deletes the earlier one)", highlight=False)
+        err.print(f"{rep.source}: run {rep.run_id} supersedes run {runs}, which stays in the store as "
+                  "history (`jobmarket runs list`) and out of the current views (--keep-both keeps both "
+                  "current, --replace deletes the earlier one)", highlight=False)
 
 
 def _print_changed(rep) -> None:
