@@ -39,9 +39,8 @@ def _eures(job_id: str) -> str:
 
 
 @pytest.mark.parametrize("job_id, lang, expect", [
-    # Polish: tasks, then requirements, then the labour office's how-to-apply lines.
-    ("PL4", "pl", {"plany i harmonogramy robót": "tasks", "wyższe (w tym licencjat": "requirements",
-                   "Programy MS Projekt, MS OFFICE": "apply"}),
+    # Polish: tasks, then requirements.
+    ("PL4", "pl", {"plany i harmonogramy robót": "tasks", "wyższe (w tym licencjat": "requirements"}),
     # Portuguese: PERFIL (requirements) first, then FUNÇÕES (tasks).
     ("PT13", "pt", {"Experiência prévia em funções similares": "requirements",
                     "Diagnóstico e reparação de avarias em instalações elétricas": "tasks"}),
