@@ -54,16 +54,10 @@ class OccupationInfo:
                 f"postings: {self.n_postings}")
 
 
-@dataclass
-class RunResult:
-    """A pipeline run: its ``report`` (counts, timings, parameters) and its rows as a lazy relation."""
+class LazyRows:
+    """Rows kept in DuckDB (``self.rows``, a relation) until asked for."""
 
-    report: Any
     rows: duckdb.DuckDBPyRelation
-
-    @property
-    def run_id(self) -> str:
-        return self.report.run_id
 
     def df(self) -> pd.DataFrame:
         """The rows as a DataFrame (materialised now)."""
@@ -74,6 +68,18 @@ class RunResult:
 
     def __len__(self) -> int:
         return int(self.rows.count("*").fetchall()[0][0])
+
+
+@dataclass
+class RunResult(LazyRows):
+    """A pipeline run: its ``report`` (counts, timings, parameters) and its rows as a lazy relation."""
+
+    report: Any
+    rows: duckdb.DuckDBPyRelation
+
+    @property
+    def run_id(self) -> str:
+        return self.report.run_id
 
 
 @dataclass
@@ -92,7 +98,7 @@ class NormalizeResult(RunResult):
 
 
 @dataclass
-class NormalizeRuns:
+class NormalizeRuns(LazyRows):
     """:meth:`jobmarket.Market.normalize` over a folder, a glob or a list: one :class:`NormalizeResult`
     per file (its own run, source identity, row numbers and supersession) and the total.
 
@@ -119,15 +125,6 @@ class NormalizeRuns:
     @property
     def run_ids(self) -> list[str]:
         return [result.run_id for result in self.files]
-
-    def df(self) -> pd.DataFrame:
-        return self.rows.df()
-
-    def arrow(self) -> pa.Table:
-        return self.rows.to_arrow_table()
-
-    def __len__(self) -> int:
-        return int(self.rows.count("*").fetchall()[0][0])
 
     def __iter__(self):
         return iter(self.files)
