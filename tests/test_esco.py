@@ -179,7 +179,7 @@ def test_discover_versions_and_kinds() -> None:
         "occupationSkillRelations.csv",
     )
     assert by_file["occupation_labels_pl.tsv"] == EscoSource(
-        str(ESCO / "v1.2-labels" / "occupation_labels_pl.tsv"), None, "labels", "pl", "v1.2"
+        str((ESCO / "v1.2-labels" / "occupation_labels_pl.tsv").resolve()), None, "labels", "pl", "v1.2"
     )
     assert by_file["occupations_de.csv"].version == "v1.2"
     assert by_file["occupations_fr.csv"].version == "v1.1.1"
