@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+from _provenance import commit_label, load_note  # noqa: E402 - beside this script
+
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -102,13 +103,11 @@ def main() -> None:
                 rows.append((n, n_unique, status, len(q), t_all, t_500, t_csv, t_fill))
                 print(rows[-1], flush=True)
             con.close()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()
     lines = [
         "# Review queue speed (`jobmarket review export`)", "",
-        f"Machine: {platform.node()} ({platform.machine()}, 2 CPUs shared with other jobs during the run), "
+        f"Machine: {platform.node()} ({platform.machine()}, {load_note()} when written), "
         f"Python {platform.python_version()}, duckdb {duckdb.__version__}. Date {dt.date.today()}, commit "
-        f"{commit} + uncommitted changes. `python benchmarks/review.py --postings "
+        f"{commit_label()}. `python benchmarks/review.py --postings "
         f"{' '.join(map(str, args.postings))}`; one run each.", "",
         "Synthetic stores filled in DuckDB (real ESCO occupations, titles resampled from the real JobBERT "
         f"titles: {args.unique_share:.0%} as many distinct titles as postings, 8 countries, 20% abstained, "

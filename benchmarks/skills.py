@@ -27,7 +27,6 @@ import datetime as dt
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+from _provenance import commit_label, load_note  # noqa: E402 - beside this script
+
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 BENCH = DATA / "skill_extraction" / "data"
@@ -291,19 +292,14 @@ def _subset(labels, kinds):
 
 def write_report(table, grid, best, best_label, test, cost, sizes) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True,
-                           text=True).stdout.strip()
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
     pivot = table.pivot_table(index="ranker", columns="split", values=["RP@5", "MRR"], sort=False)
     lines = [
         "# Skill extraction benchmark",
         "",
-        f"- date: {dt.date.today()}, commit {commit}{' (+ uncommitted changes)' if dirty else ''}",
-        f"- machine: {cpu}, {os.cpu_count()} cores shared with other work, "
-        f"torch threads {cost['torch_threads']}",
+        f"- date: {dt.date.today()}, commit {commit_label()}",
+        f"- machine: {cpu}, {load_note()} when written, torch threads {cost['torch_threads']}",
         f"- model: `{cost['model_id']}` ({cost['dim']}-d), CPU",
         "- data: `../shared/data/skill_extraction` (jensjorisdecorte/Skill-Extraction-benchmark @ 19305c8); "
         "all sentences with at least one ESCO label, no sampling",

@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+from _provenance import commit_label, load_note  # noqa: E402 - beside this script
+
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 EURES = DATA / "postings" / "European_jobs_batch2.csv"
@@ -144,17 +145,14 @@ def main() -> None:  # noqa: PLR0915 - a linear script
 
 def write_report(df, timings, t_lang, n_seg, n_unique, n_boiler, found, top_after, top_before, encoder,
                  threads, have_db, tag="") -> None:
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
     n = len(df)
     by_section = found.groupby("section")["posting"].size().to_dict()
     lines = [
         "# Skills on the EURES postings", "",
-        f"- date: {dt.date.today()}, commit {commit} (+ uncommitted changes)",
-        f"- machine: {cpu}, {os.cpu_count()} cores **shared with other engineers' jobs while measured** "
-        f"(load average above 4 on 2 cores), torch threads {threads}",
+        f"- date: {dt.date.today()}, commit {commit_label()}",
+        f"- machine: {cpu}, {load_note()} when written, torch threads {threads}",
         f"- model: `{encoder.cache_id if encoder else 'none (label matching only)'}`",
         f"- data: `../shared/data/postings/European_jobs_batch2.csv`, {n:,} postings; occupation groups for "
         f"the boilerplate rule: {'ISCO-08 sub-major groups of a normalize run' if have_db else 'job titles'}",

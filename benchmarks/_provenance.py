@@ -1,0 +1,23 @@
+"""What every results table states about its run: the commit (and whether the tree had changes), the load."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def commit_label() -> str:
+    """``abc1234``, or ``abc1234 (+ uncommitted changes)`` when the tree differs from that commit."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    return commit + (" (+ uncommitted changes)" if git("status", "--porcelain") else "")
+
+
+def load_note() -> str:
+    """The 1-minute load average now, so a reader can tell an idle machine from a shared one."""
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
