@@ -30,6 +30,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 from _provenance import commit_label, load_note  # noqa: E402 - beside this script
 
+STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
+
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"

@@ -37,6 +37,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 from _provenance import commit_label, load_note  # noqa: E402 - beside this script
 
+STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
+
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 BENCH = DATA / "skill_extraction" / "data"
@@ -298,7 +300,7 @@ def write_report(table, grid, best, best_label, test, cost, sizes) -> None:
     lines = [
         "# Skill extraction benchmark",
         "",
-        f"- date: {dt.date.today()}, commit {commit_label()}",
+        f"- date: {dt.date.today()}, commit {STARTED_ON}",
         f"- machine: {cpu}, {load_note()} when written, torch threads {cost['torch_threads']}",
         f"- model: `{cost['model_id']}` ({cost['dim']}-d), CPU",
         "- data: `../shared/data/skill_extraction` (jensjorisdecorte/Skill-Extraction-benchmark @ 19305c8); "

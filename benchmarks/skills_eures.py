@@ -30,6 +30,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 from _provenance import commit_label, load_note  # noqa: E402 - beside this script
 
+STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
+
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 EURES = DATA / "postings" / "European_jobs_batch2.csv"
@@ -151,7 +153,7 @@ def write_report(df, timings, t_lang, n_seg, n_unique, n_boiler, found, top_afte
     by_section = found.groupby("section")["posting"].size().to_dict()
     lines = [
         "# Skills on the EURES postings", "",
-        f"- date: {dt.date.today()}, commit {commit_label()}",
+        f"- date: {dt.date.today()}, commit {STARTED_ON}",
         f"- machine: {cpu}, {load_note()} when written, torch threads {threads}",
         f"- model: `{encoder.cache_id if encoder else 'none (label matching only)'}`",
         f"- data: `../shared/data/postings/European_jobs_batch2.csv`, {n:,} postings; occupation groups for "
