@@ -236,11 +236,11 @@ def clustering(sizes: list[int], dims: int = 32) -> list[dict]:
 def write(res: dict) -> None:
     m = res["machine"]
     lines = ["# speed: each stage against the bare encoder, one run", "",
-             f"- date {m['date']}; commit {m['commit']}; {m['platform']}, {m['cpus']} CPUs **shared with "
-             f"other jobs** (load average {m['load_avg_start']:.1f} at the start, "
+             f"- date {m['date']}; commit {m['commit']}; {m['platform']}, {m['cpus']} CPUs "
+             f"(load average {m['load_avg_start']:.1f} at the start, "
              f"{res.get('load_avg_end', 0):.1f} at the end); torch {m['torch']} ({m['threads']} threads); "
              f"native CPU bf16: {m['cpu_bf16']}; no GPU in this task",
-             "- absolute rates are pessimistic on a busy machine; the ratios within one run are the figures",
+             "- absolute rates depend on the load above; the ratios within one run are the figures",
              ""]
     b = res.get("bare")
     if b:
