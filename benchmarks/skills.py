@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # _provenance sits beside this script, also when loaded by path
 from _provenance import commit_label, load_note  # noqa: E402 - beside this script
 
 STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
