@@ -10,6 +10,8 @@ from typing import Any
 
 from jobmarket.errors import JobmarketError
 
+SOURCES = ("skills", "titles", "coded")
+
 
 @dataclass
 class TrainConfig:
@@ -28,6 +30,13 @@ class TrainConfig:
     min_title_chars: int = 3
     min_skills: int = 5
     max_pairs: int | None = None  # subsample (balanced over languages) to bound the data set
+    # Title ↔ title sources (model_training/title_pairs.py): what teaches normalization.
+    title_pairs: bool = False  # ESCO labels of one occupation, in and across languages, hard negatives
+    coded_titles: str | None = None  # a store (.duckdb) with a coding index, or a labelled titles file
+    coded_half: str | None = None  # for a labelled titles file: "tune" (the only half that may train)
+    # Share of each source (skills / titles / coded) in the max_steps × batch_size pairs a run sees;
+    # None: every source at its own size.
+    mix: dict[str, float] | None = None
     dev_fraction: float = 0.05  # of occupations, held out whole
     dev_max_queries: int = 300
     # Model.
@@ -48,6 +57,7 @@ class TrainConfig:
     epochs: float = 1.0
     max_steps: int = -1
     fp16: bool = True  # only applied on a GPU
+    bf16: bool = False  # bf16 autocast (CPUs with AVX-512 BF16, recent GPUs); wins over fp16
     num_threads: int | None = None  # torch threads on CPU; None leaves torch's default
     seed: int = 42
     # Bookkeeping.
@@ -60,6 +70,7 @@ class TrainConfig:
     hierarchy_stage: bool = False
     hierarchy_max_pairs: int = 20000
     hierarchy_steps: int = 100
+    max_minutes: float | None = None  # a wall-clock budget for the train loop (stops and saves there)
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,6 +124,12 @@ class TrainConfig:
             raise JobmarketError(f"loss must be cached_mnrl or mnrl, not {self.loss}")
         if self.head_init not in ("identity", "random"):
             raise JobmarketError(f"head_init must be identity or random, not {self.head_init}")
+        if self.mix is not None:
+            unknown = sorted(set(self.mix) - set(SOURCES))
+            if unknown or any(v < 0 for v in self.mix.values()) or not sum(self.mix.values()):
+                raise JobmarketError(f"mix takes non-negative shares of {', '.join(SOURCES)}")
+            if self.max_steps <= 0:
+                raise JobmarketError("mix needs max_steps (the shares are of max_steps × batch_size pairs)")
         if not 0 <= self.dev_fraction < 1:
             raise JobmarketError("dev_fraction must be in [0, 1)")
 

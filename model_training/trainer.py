@@ -26,9 +26,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainingData:
-    train: pd.DataFrame
-    dev: pd.DataFrame
+    train: pd.DataFrame  # title → skills pairs
+    dev: pd.DataFrame  # the held-out occupations' title → skills pairs
     stats: dict = field(default_factory=dict)
+    titles: pd.DataFrame | None = None  # ESCO title ↔ title pairs (title_pairs.py), dev occupations left out
+    coded: pd.DataFrame | None = None  # coded vacancy title → label pairs, dev occupations left out
+    dev_titles: pd.DataFrame | None = None  # the dev occupations' labels (a title → title dev check)
 
 
 def resolve_base(name: str) -> str:
@@ -40,7 +43,7 @@ def resolve_base(name: str) -> str:
 
 
 def prepare_data(cfg: TrainConfig, progress: bool = True) -> TrainingData:
-    """Build, filter, split (by occupation) and balance the title→skills pairs."""
+    """Build, filter, split (by occupation) and balance the pairs of every configured source."""
     frames = []
     con = None
     if cfg.esco:
@@ -53,27 +56,92 @@ def prepare_data(cfg: TrainConfig, progress: bool = True) -> TrainingData:
     if kept.empty:
         raise JobmarketError("no training pairs left after filtering (titles >= 3 chars, >= 5 skills)")
     train, dev = P.split_by_group(kept, cfg.dev_fraction, cfg.seed)
-    train = P.balance_languages(train, cfg.max_pairs, cfg.seed)
-    stats = {
-        "pairs_read": len(raw),
-        "pairs_kept": len(kept),
-        "train_pairs": len(train),
-        "dev_pairs": len(dev),
-        "occupations_train": int(train["group"].nunique()),
-        "occupations_dev": int(dev["group"].nunique()),
-        "languages": {k: int(v) for k, v in train["lang"].value_counts().sort_index().items()},
-    }
+    data = TrainingData(train, dev)
     if con is not None:
-        stats["esco_sources"] = (
+        data.stats["esco_sources"] = (
             con.execute("SELECT version, lang, kind, n_rows FROM esco_sources ORDER BY version, lang, kind")
             .df()
             .to_dict("records")
         )
+        sql = P.sql_sections("training.sql")
+        isco_df = con.execute(sql["occupation_isco"]).df()
+        isco = dict(zip(isco_df["occupation_uri"], isco_df["isco_code"], strict=True))
         if cfg.hierarchy_stage:
-            isco = con.execute(P.sql_sections("training.sql")["occupation_isco"]).df()
-            stats["_isco"] = dict(zip(isco["occupation_uri"], isco["isco_code"], strict=True))
+            data.stats["_isco"] = isco
+        if cfg.title_pairs or cfg.coded_titles:
+            _title_sources(data, cfg, con.execute(sql["occupation_titles"], [None, None]).df(), isco)
         con.close()
-    return TrainingData(train, dev, stats)
+    elif cfg.title_pairs or cfg.coded_titles:
+        raise JobmarketError("title pairs and coded titles need ESCO packages (--esco) for the labels")
+    _mix(data, cfg)
+    data.stats.update(
+        {
+            "pairs_read": len(raw),
+            "pairs_kept": len(kept),
+            "train_pairs": len(data.train),
+            "dev_pairs": len(dev),
+            "occupations_train": int(data.train["group"].nunique()),
+            "occupations_dev": int(dev["group"].nunique()),
+            "languages": {k: int(v) for k, v in data.train["lang"].value_counts().sort_index().items()},
+            "sources": {
+                name: len(df)
+                for name, df in (("skills", data.train), ("titles", data.titles), ("coded", data.coded))
+                if df is not None
+            },
+        }
+    )
+    return data
+
+
+def _title_sources(data: TrainingData, cfg: TrainConfig, titles: pd.DataFrame, isco: dict[str, str]) -> None:
+    """The title ↔ title sources, with the dev occupations (held out from the skills pairs) left out."""
+    from model_training import title_pairs as T
+
+    dev_groups = set(data.dev["group"])
+    held = titles["occupation_uri"].isin(dev_groups)
+    data.dev_titles = titles[held].reset_index(drop=True)
+    if cfg.title_pairs:
+        pairs = T.esco_title_pairs(titles[~held], isco, cfg.seed)
+        if cfg.languages:
+            pairs = pairs[pairs["lang"].isin(cfg.languages)]
+        data.titles = pairs.reset_index(drop=True)
+    if cfg.coded_titles:
+        coded = T.read_coded(cfg.coded_titles, cfg.coded_half)
+        data.stats["coded_read"] = len(coded)
+        coded = coded[~coded["occupation_uri"].isin(dev_groups)]
+        data.coded = T.coded_title_pairs(coded, titles, isco, cfg.seed)
+
+
+def _mix(data: TrainingData, cfg: TrainConfig) -> None:
+    """Each source sized to its share of the run's pairs (``mix``); without one, the skills pairs balanced."""
+    from model_training.title_pairs import resize
+
+    if not cfg.mix:
+        data.train = P.balance_languages(data.train, cfg.max_pairs, cfg.seed)
+        return
+    total = cfg.max_steps * cfg.batch_size
+    weight = sum(cfg.mix.values())
+    sizes: set[int] = set()
+    for name in ("skills", "titles", "coded"):
+        df = data.train if name == "skills" else getattr(data, name)
+        share = cfg.mix.get(name, 0) / weight
+        n = int(round(total * share))
+        if df is None or df.empty or n == 0:
+            if name == "skills":
+                raise JobmarketError("mix: the skills share must be above 0 (it is the recipe's core)")
+            setattr(data, name, None)
+            continue
+        # +1 batch so the proportional sampler never runs a source dry before max_steps; sizes kept
+        # distinct because the trainer's per-dataset sampler is found by its dataset's size.
+        n += cfg.batch_size
+        while n in sizes:
+            n += 1
+        sizes.add(n)
+        df = resize(df, n, cfg.seed)
+        if name == "skills":
+            data.train = df
+        else:
+            setattr(data, name, df)
 
 
 def _texts(df: pd.DataFrame, model, cfg: TrainConfig, seed: int) -> tuple[list[str], list[str]]:
@@ -85,6 +153,105 @@ def _texts(df: pd.DataFrame, model, cfg: TrainConfig, seed: int) -> tuple[list[s
         for t in df["title"]
     ]
     return anchors, P.positives(df, count, budget, seed)
+
+
+def _datasets(data: TrainingData, model, cfg: TrainConfig):
+    """The train dataset(s), the trainer's router mapping and a batch-sampler factory for them.
+
+    Title → skills pairs send the skill list through ``positive``; title ↔ title pairs send every side
+    through ``anchor``, the route ``normalize`` embeds postings' titles and ESCO labels with. Several
+    sources become a DatasetDict (the trainer samples batches from each in proportion to its size).
+    """
+    from datasets import Dataset, DatasetDict
+
+    anchors, positives = _texts(data.train, model, cfg, cfg.seed)
+    parts = {"skills": (Dataset.from_dict({"anchor": anchors, "positive": positives}), data.train)}
+    for name in ("titles", "coded"):
+        df = getattr(data, name)
+        if df is not None and not df.empty:
+            cols = {c: [_cut(t, model, cfg) for t in df[c]] for c in ("title", "positive", "negative")}
+            ds = Dataset.from_dict(
+                {"anchor": cols["title"], "positive": cols["positive"], "negative": cols["negative"]}
+            )
+            parts[name] = (ds, df)
+    skills_routes = {"anchor": "anchor", "positive": "positive"}
+    if len(parts) == 1:
+        ds, df = parts["skills"]
+        sampler = functools.partial(
+            LanguageBalancedBatchSampler, languages=list(df["lang"]), groups=list(df["group"])
+        )
+        return ds, skills_routes, sampler
+    title_routes = {"anchor": "anchor", "positive": "anchor", "negative": "anchor"}
+    mapping = {name: skills_routes if name == "skills" else title_routes for name in parts}
+    return DatasetDict({n: ds for n, (ds, _) in parts.items()}), mapping, _SamplerFactory(parts)
+
+
+class _SamplerFactory:
+    """The trainer builds one batch sampler per dataset of a DatasetDict, passing only the dataset; the
+    per-row languages and occupations are found by the dataset's size (sizes are made distinct)."""
+
+    def __init__(self, parts: dict) -> None:
+        self.meta: dict[int, tuple[list, list]] = {}
+        for ds, df in parts.values():
+            if len(ds) in self.meta:  # _mix keeps them distinct; without a mix, sizes rarely collide
+                raise JobmarketError("two training sources of the same size: set mix or change max_steps")
+            self.meta[len(ds)] = (list(df["lang"]), list(df["group"]))
+
+    def __call__(self, dataset, **kwargs) -> LanguageBalancedBatchSampler:
+        languages, groups = self.meta[len(dataset)]
+        return LanguageBalancedBatchSampler(dataset, languages=languages, groups=groups, **kwargs)
+
+
+def _cut(title: str, model, cfg: TrainConfig) -> str:
+    if len(title) < 4 * cfg.anchor_max_tokens:
+        return title
+    return P.cut_title(title, P.token_counter(model.tokenizer), cfg.anchor_max_tokens - 2)
+
+
+def _evaluators(data: TrainingData, model, cfg: TrainConfig):
+    """Dev checks on held-out occupations: title → skill list, and (with title sources) label → label."""
+    from sentence_transformers.sentence_transformer.evaluation import SequentialEvaluator
+
+    checks = [
+        e for e in (dev_evaluator(data.dev, model, cfg), dev_title_evaluator(data.dev_titles, cfg)) if e
+    ]
+    if len(checks) < 2:
+        return checks[0] if checks else None
+    return SequentialEvaluator(checks)
+
+
+def dev_title_evaluator(titles: pd.DataFrame | None, cfg: TrainConfig):
+    """The dev occupations' alternative labels → their preferred labels (every language's, one document
+    per occupation and language), both through the title route: a held-out proxy of normalization."""
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    if titles is None or titles.empty:
+        return None
+    pref = titles[titles["kind"] == "preferred"]
+    corpus = {
+        f"{u}|{lang}": t for u, lang, t in pref[["occupation_uri", "lang", "title"]].itertuples(index=False)
+    }
+    alts = titles[titles["kind"] == "alternative"].rename(columns={"occupation_uri": "group"})
+    q = P.balance_languages(alts, cfg.dev_max_queries, cfg.seed)
+    queries = {f"t{i}": t for i, t in enumerate(q["title"])}
+    relevant = {f"t{i}": {k for k in corpus if k.startswith(g + "|")} for i, g in enumerate(q["group"])}
+
+    class TitleToTitle(InformationRetrievalEvaluator):
+        def embed_inputs(self, model, sentences, encode_fn_name=None, **kwargs):
+            return super().embed_inputs(model, sentences, encode_fn_name="query", **kwargs)  # both sides
+
+    return TitleToTitle(
+        queries,
+        corpus,
+        relevant,
+        name="dev_titles",
+        map_at_k=[100],
+        mrr_at_k=[10],
+        accuracy_at_k=[1, 5],
+        write_csv=False,
+        batch_size=64,
+        show_progress_bar=False,
+    )
 
 
 def dev_evaluator(dev: pd.DataFrame, model, cfg: TrainConfig):
@@ -117,10 +284,11 @@ def dev_evaluator(dev: pd.DataFrame, model, cfg: TrainConfig):
 class _LogCallback:
     """Print loss/dev metrics as they come and keep them in train_log.jsonl."""
 
-    def __init__(self, path: Path, console) -> None:
+    def __init__(self, path: Path, console, max_minutes: float | None = None) -> None:
         self.path = path
         self.console = console
         self.started = time.time()
+        self.max_minutes = max_minutes
 
     def __call__(self):
         from transformers import TrainerCallback
@@ -128,6 +296,14 @@ class _LogCallback:
         outer = self
 
         class CB(TrainerCallback):
+            def on_step_end(self, args, state, control, **kwargs):
+                # A wall-clock budget: a preset promises its time on any machine, so stop (and save) there.
+                if outer.max_minutes and time.time() - outer.started > 60 * outer.max_minutes:
+                    if not control.should_training_stop:
+                        outer.console.print(f"time budget of {outer.max_minutes} min reached: stopping")
+                    control.should_training_stop = True
+                return control
+
             def on_log(self, args, state, control, logs=None, **kwargs):
                 if not state.is_world_process_zero or not logs:
                     return
@@ -168,7 +344,6 @@ def _latest_checkpoint(folder: Path) -> str | None:
 
 def train(cfg: TrainConfig, progress: bool = True) -> Path:
     """Run the recipe end to end; return the saved model folder."""
-    from datasets import Dataset
     from rich.console import Console
     from sentence_transformers.sentence_transformer.trainer import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
@@ -208,13 +383,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         f"{cfg.head_dim}, tanh); trainable {params['trainable']:,} of {params['total']:,} parameters"
     )
 
-    anchors, positives = _texts(data.train, model, cfg, cfg.seed)
-    train_ds = Dataset.from_dict({"anchor": anchors, "positive": positives})
-    sampler = functools.partial(
-        LanguageBalancedBatchSampler, languages=list(data.train["lang"]), groups=list(data.train["group"])
-    )
-    evaluator = dev_evaluator(data.dev, model, cfg)
-    prompts = {"anchor": cfg.prompt, "positive": cfg.prompt} if cfg.prompt else None
+    train_ds, router_mapping, sampler = _datasets(data, model, cfg)
+    evaluator = _evaluators(data, model, cfg)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out / "checkpoints"),
         per_device_train_batch_size=cfg.batch_size,
@@ -222,12 +392,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         warmup_steps=cfg.warmup_ratio,  # a float below 1 is a ratio in transformers v5
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
-        fp16=cfg.fp16 and cuda,
+        fp16=cfg.fp16 and cuda and not cfg.bf16,
+        bf16=cfg.bf16,
         use_cpu=not cuda,
         seed=cfg.seed,
         batch_sampler=sampler,
-        router_mapping={"anchor": "anchor", "positive": "positive"},
-        prompts=prompts,
+        router_mapping=router_mapping,
+        prompts=cfg.prompt or None,  # one prompt on every column of every source: both routes had it
         dataloader_drop_last=True,
         logging_steps=cfg.logging_steps,
         eval_strategy="steps" if cfg.eval_steps and evaluator else "no",
@@ -244,7 +415,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         train_dataset=train_ds,
         loss=_loss(model, cfg),
         evaluator=evaluator,
-        callbacks=[_LogCallback(out / "train_log.jsonl", console)()],
+        callbacks=[_LogCallback(out / "train_log.jsonl", console, cfg.max_minutes)()],
     )
     resume = _latest_checkpoint(out / "checkpoints") if cfg.resume else None
     if resume:
@@ -267,6 +438,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
                 metrics["dev_before"] = {k: float(v) for k, v in base_dev.items()}
         metrics["wall_s"] = round(time.time() - started, 1)
         model.save(str(out))
+        # The held-out occupations, so `jobmarket evaluate` scores this model only on what it never saw.
+        (out / "dev_occupations.json").write_text(json.dumps(sorted(set(data.dev["group"]))) + "\n")
         stats = {k: v for k, v in data.stats.items() if not k.startswith("_")}
         (out / "training_metrics.json").write_text(
             json.dumps({"data": stats, "metrics": metrics, "params": params}, indent=2) + "\n"
