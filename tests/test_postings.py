@@ -99,7 +99,7 @@ def test_country_code_preferred_and_extra_columns_ignored(con, tmp_path):
     assert str(row["date"]) == "2025-01-01"  # parsed to DATE, the raw text kept beside it
     assert list(row) == ["source_row", "source_part", "part_row", "external_id", "title_raw", "description",
                          "country", "language", "date", "country_raw", "language_raw", "date_raw", "status",
-                         "reason", "keep_description"]
+                         "reason", "keep_description", "skill_text"]
 
 
 def test_duplicate_and_blank_header_names(con, tmp_path):

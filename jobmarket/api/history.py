@@ -33,12 +33,12 @@ class HistoryMixin:
         return delete_run(self.con, store_runs.resolve_run_id(self.con, run_id))
 
     def settings(self) -> dict[str, str]:
-        """The store's settings (``descriptions``: keep | redact | none)."""
+        """The store's settings (``descriptions``: keep | redact | skills | none)."""
         return {"descriptions": store.get_meta(self.con, "descriptions") or DEFAULT_POLICY}
 
     def set_setting(self, key: str, value: str) -> None:
-        """Change a store setting: ``descriptions`` = ``keep`` | ``redact`` | ``none`` (what of posting
-        descriptions later runs store; runs already written are not changed)."""
+        """Change a store setting: ``descriptions`` = ``keep`` | ``redact`` | ``skills`` | ``none`` (what of
+        posting descriptions later runs store; runs already written are not changed)."""
         if key != "descriptions":
             raise JobmarketError(f"unknown setting {key!r}; settings are: descriptions")
         store.set_meta(self.con, key, check_policy(value))

@@ -40,7 +40,8 @@ def normalize(
                                                          "non-empty sheet).")] = None,
     descriptions: Annotated[str | None, typer.Option(
         help="What of descriptions the store keeps: keep | redact (default: e-mails and phone numbers "
-             "removed) | none; never more than the store's setting.")] = None,
+             "removed) | skills (only the requirement and task sentences skill extraction reads, redacted) "
+             "| none; never more than the store's setting.")] = None,
     no_descriptions: Annotated[bool, typer.Option(
         "--no-descriptions", help="Store no descriptions (= --descriptions none).")] = False,
     label_lang: Annotated[str, typer.Option(help="Language of the occupation labels in the output.")] = "en",
@@ -116,6 +117,10 @@ def _print_notes(rep, prefix: str = "") -> None:
     elif policy == "redact" and notes.get("redacted_descriptions"):
         lines.append(f"{notes['redacted_descriptions']:,} descriptions stored with e-mail addresses or phone "
                      "numbers removed")
+    elif policy == "skills":
+        lines.append(f"descriptions stored as the text skill extraction reads (--descriptions skills): "
+                     f"{notes.get('skill_descriptions', 0):,}; with none of it: "
+                     f"{notes.get('descriptions_without_skill_text', 0):,}")
     for line in lines:
         err.print(f"{prefix}{line}", highlight=False)
 

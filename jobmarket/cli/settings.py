@@ -1,4 +1,5 @@
-"""`jobmarket settings`: show or change a store's settings (``descriptions``: keep | redact | none)."""
+"""`jobmarket settings`: show or change a store's settings (``descriptions``: keep | redact | skills |
+none)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from jobmarket.store.connection import DEFAULT_DB
 @one_line_errors
 def settings(
     key: Annotated[str | None, typer.Argument(help="Setting to show or change: descriptions.")] = None,
-    value: Annotated[str | None, typer.Argument(help="New value (descriptions: keep, redact, none).")] = None,
+    value: Annotated[str | None, typer.Argument(
+        help="New value (descriptions: keep, redact, skills, none).")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Show the store's settings, or change one. ``descriptions`` says what of posting descriptions later
-    runs store: keep (as given), redact (default: e-mail addresses and phone numbers removed) or none; a run
-    may keep less, never more."""
+    runs store: keep (as given), redact (default: e-mail addresses and phone numbers removed), skills (only
+    the redacted text skill extraction reads) or none; a run may keep less, never more."""
     from jobmarket.market import Market
 
     with Market.open(db, model=None) as market:

@@ -98,9 +98,10 @@ def read_postings(
 
     Columns: source_row, source_part, part_row, external_id, title_raw, description, country, language
     (standard codes), date (DATE), country_raw, language_raw, date_raw, status ('ok' | 'rejected'),
-    reason, keep_description. Columns are mapped by name when not given (see ``*_NAMES``). ``sheet``: the
-    workbook sheets to read (default: every non-empty one); ``country``/``lang``: every row's country or
-    language; ``descriptions``: ``keep`` | ``redact`` | ``none`` (:mod:`jobmarket.io.privacy`).
+    reason, keep_description, skill_text. Columns are mapped by name when not given (see ``*_NAMES``).
+    ``sheet``: the workbook sheets to read (default: every non-empty one); ``country``/``lang``: every row's
+    country or language; ``descriptions``: ``keep`` | ``redact`` | ``skills`` | ``none``
+    (:mod:`jobmarket.io.privacy`).
     """
     path = Path(path)
     if not path.is_file() and not is_parquet_dataset(path):
@@ -126,7 +127,7 @@ def read_postings(
         else:
             reader.read_json(encoding)
         notes = standardise_values(con, _ident(table), path, country=country, lang=lang)
-        notes["redacted_descriptions"] = apply_description_policy(con, _ident(table), descriptions)
+        notes |= apply_description_policy(con, _ident(table), descriptions)
         notes["descriptions"] = descriptions
         if reader.sheets:
             notes["sheets"] = reader.sheets

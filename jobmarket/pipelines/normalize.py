@@ -56,7 +56,7 @@ class NormalizeOptions:
     lang: str | None = None  # force the postings' language (any tag or name: standardised by the reader)
     country: str | None = None  # force the postings' country (a code or a name: standardised)
     sheet: Sequence[str] | None = None  # workbook sheets to read (None: every non-empty one)
-    descriptions: str = "redact"  # what of descriptions the store keeps: keep | redact | none
+    descriptions: str = "redact"  # what of descriptions the store keeps: keep | redact | skills | none
     label_lang: str = "en"  # language of the preferred label in the output
     index_langs: Sequence[str] | None = None  # None: English plus the postings' languages
     delimiter: str | None = None

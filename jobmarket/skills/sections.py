@@ -26,6 +26,8 @@ ALIASES = {"bs": "hr", "sr": "hr", "me": "hr", "nb": "no", "nn": "no", "mk": "bg
 _COLON = re.compile(r"(?<!\d):(?!//)(?!\d)")
 # What a heading cannot reach back over: sentence ends, bullets, line breaks, another colon.
 _HEADING_STOP = re.compile(r"[.!?;:\n\r•·▪●◦►✓➢]|\s[-–—*]\s")
+# What a kept sentence keeps of the punctuation right after it (segments are trimmed of it).
+_CLOSERS = frozenset(".!?)]}\"'»”’")
 
 
 @dataclass(frozen=True)
@@ -145,16 +147,51 @@ def sentence_section(sentence: str, lang: str | None = None) -> str | None:
 def split_sections(text: str, lang: str | None = None, max_words: int = 25) -> list[Segment]:
     """The segments of a description (headings left out), each with its section: the last heading's
     before it, unless its sentence carries a sentence cue of its own."""
+    return [seg for seg, _ in _sectioned(text, lang, max_words)]
+
+
+def _sectioned(text: str, lang: str | None, max_words: int) -> list[tuple[Segment, Heading | None]]:
+    """Each segment with its section, and the heading last before it (None before the first)."""
     headings = find_headings(text, lang)
     segments = split_segments(text, max_words, lang, skip=[(h.start, h.end) for h in headings])
-    out, h, current = [], 0, "other"
+    out: list[tuple[Segment, Heading | None]] = []
+    h, heading = 0, None
     cache: dict[tuple[int, int], str | None] = {}
     for seg in segments:
         while h < len(headings) and headings[h].start <= seg.start:
-            current = headings[h].section
+            heading = headings[h]
             h += 1
         span = (seg.sentence_start, seg.sentence_end)
         if span not in cache:
             cache[span] = sentence_section(text[span[0]:span[1]], lang)
-        out.append(replace(seg, section=cache[span] or current))
+        out.append((replace(seg, section=cache[span] or (heading.section if heading else "other")), heading))
     return out
+
+
+def skill_text(text: str | None, lang: str | None = None, max_words: int = 25) -> str | None:
+    """What of a description skill extraction reads as the job's needs (the ``skills`` description
+    policy, :mod:`jobmarket.io.privacy`): its sentences of :data:`SKILL_SECTIONS`, one a line, each
+    requirements/tasks run under the heading that opened it; offer, company and how-to-apply text is
+    dropped. None when nothing is left.
+
+    The headings are kept so that :func:`split_sections` over the result gives its sentences the same
+    sections again; one a line, so the segmenter cuts them where it cut the original.
+    """
+    if not text:
+        return None
+    out: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    shown: Heading | None = None
+    for seg, heading in _sectioned(text, lang, max_words):
+        span = (seg.sentence_start, seg.sentence_end)
+        if seg.section not in SKILL_SECTIONS or span in seen:  # clauses of one sentence share its span
+            continue
+        seen.add(span)
+        if heading is not None and heading is not shown and heading.section == seg.section:
+            out.append(text[heading.start:heading.end].strip())
+            shown = heading
+        end = span[1]
+        while end < len(text) and text[end] in _CLOSERS:
+            end += 1
+        out.append(text[span[0]:end])
+    return "\n".join(out) or None

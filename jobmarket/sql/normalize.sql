@@ -94,12 +94,14 @@ UPDATE runs SET superseded_by = ? WHERE list_contains(?::VARCHAR[], run_id);
 UPDATE runs SET source_path = ?, supersedes = ?::VARCHAR[] WHERE run_id = ?;
 
 -- name: insert_postings
--- The description only where the run's policy keeps it (jobmarket/io/privacy.py: keep_description).
+-- The description where the run's policy keeps it, else only the part skill extraction reads (NULL with
+-- descriptions=none; jobmarket/io/privacy.py).
 INSERT INTO postings (posting_id, run_id, source_row, external_id, title_raw, title_clean, seniority, contract,
                       description, country, language, date, title_id,
                       country_raw, language_raw, date_raw, source_part, part_row)
 SELECT ? || ':' || r.source_row, ?, r.source_row, r.external_id, r.title_raw,
-       m.title_clean, m.seniority, m.contract, CASE WHEN r.keep_description THEN r.description END, r.country,
+       m.title_clean, m.seniority, m.contract,
+       CASE WHEN r.keep_description THEN r.description ELSE r.skill_text END, r.country,
        coalesce(m.language, r.language), r.date, m.title_id,
        r.country_raw, r.language_raw, r.date_raw, r.source_part, r.part_row
 FROM raw_postings r
