@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jobmarket.errors import JobmarketError
-from model_training.config import TrainConfig, cpu_preset
+from model_training.config import PRESETS, TrainConfig
 
 app = typer.Typer(
     help="Train a JobBERT-V3-style title encoder on ESCO and/or your own title→skills pairs.",
@@ -28,11 +28,13 @@ def make_config(
     pairs: Path | None = None,
     output: Path | None = None,
     base: str | None = None,
-    cpu: bool = False,
+    preset: str | None = None,
     overrides: dict | None = None,
 ) -> TrainConfig:
     """A config from a file or a preset, then the command-line values on top (None = not given)."""
-    cfg = TrainConfig.load(config) if config else (cpu_preset() if cpu else TrainConfig())
+    if preset is not None and preset not in PRESETS:
+        raise JobmarketError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
+    cfg = TrainConfig.load(config) if config else (PRESETS[preset]() if preset else TrainConfig())
     given = {
         "esco": [str(p) for p in esco] if esco else None,
         "pairs_file": str(pairs) if pairs else None,
@@ -62,9 +64,22 @@ def train(
     base: Annotated[
         str | None, typer.Option(help="Base model: hub id, folder, or 'auto' (offline e5).")
     ] = None,
-    cpu: Annotated[
-        bool, typer.Option(help="Start from the CPU preset (small batches, frozen layers).")
-    ] = False,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="cpu: <= 90 min on 2 cores (bf16, frozen lower layers); gpu: batch 2,048."),
+    ] = None,
+    coded: Annotated[
+        Path | None,
+        typer.Option(help="Hand-coded titles to learn from: a store (.duckdb) or a labelled titles file."),
+    ] = None,
+    coded_half: Annotated[
+        str | None, typer.Option(help="For a labelled JobBERT titles file: tune (never the report half).")
+    ] = None,
+    title_pairs: Annotated[
+        bool | None, typer.Option(help="ESCO title ↔ title pairs (labels of one occupation).")
+    ] = None,
+    bf16: Annotated[bool | None, typer.Option(help="bf16 autocast (CPU with AVX-512 BF16, or GPU).")] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget of the train loop.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Pairs per batch (per process).")] = None,
     learning_rate: Annotated[float | None, typer.Option("--lr")] = None,
@@ -89,8 +104,13 @@ def train(
             pairs,
             output,
             base,
-            cpu,
+            preset,
             {
+                "coded_titles": str(coded) if coded else None,
+                "coded_half": coded_half,
+                "title_pairs": title_pairs,
+                "bf16": bf16,
+                "max_minutes": max_minutes,
                 "max_steps": max_steps,
                 "batch_size": batch_size,
                 "learning_rate": learning_rate,

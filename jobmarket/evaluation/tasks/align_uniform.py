@@ -28,6 +28,7 @@ class AlignUniform(Task):
         seed: int = 0,
     ) -> None:
         self.data, self.langs, self.n, self.seed = data, list(langs), n_pairs, seed
+        self.occupations: set[str] | None = None  # a trained model's held-out occupations (runner sets it)
 
     def run(self, encoder) -> dict[str, float]:
         df = (
@@ -36,6 +37,8 @@ class AlignUniform(Task):
             .df()
         )
         wide = df.pivot_table(index="occupation_uri", columns="lang", values="label", aggfunc="first")
+        if self.occupations is not None:
+            wide = wide[wide.index.isin(self.occupations)]
         pairs = [
             (e, o)
             for lang in self.langs

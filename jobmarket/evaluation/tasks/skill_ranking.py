@@ -19,6 +19,7 @@ class SkillRanking(Task):
 
     def __init__(self, data: EvalData, n_occupations: int | None = 300, seed: int = 0) -> None:
         self.data, self.n, self.seed = data, n_occupations, seed
+        self.occupations: set[str] | None = None  # a trained model's held-out occupations (runner sets it)
 
     def run(self, encoder) -> dict[str, float]:
         sql = sql_sections("evaluate.sql")
@@ -32,6 +33,8 @@ class SkillRanking(Task):
         for o, s in zip(rel["occupation_uri"], rel["skill_uri"], strict=True):
             qrels[o][s] = 1
         occ = occ[occ["occupation_uri"].isin(qrels)]
+        if self.occupations is not None:
+            occ = occ[occ["occupation_uri"].isin(self.occupations)]
         if self.n and len(occ) > self.n:
             occ = occ.sample(n=self.n, random_state=self.seed)
         q_ids, d_ids = list(occ["occupation_uri"]), list(skills["skill_uri"])
