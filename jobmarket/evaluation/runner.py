@@ -74,10 +74,13 @@ def evaluate(
     batch_size: int = 64,
     progress: bool = True,
     encoder=None,
+    occupations: set[str] | None = None,
 ) -> dict:
     """Run the tasks on a model; return ``{"model", "results": [{task, metrics..., seconds}], ...}``.
 
     A task whose data cannot be judged (e.g. cross-lingual into Chinese) is reported with an ``error``.
+    skills-rank and align-uniform run on ``occupations`` when given (compare a base model on a trained
+    model's held-out set), else on the model's own held-out occupations if it was trained here.
     """
     from rich.console import Console
 
@@ -87,7 +90,7 @@ def evaluate(
     data = EvalData(Path(data_dir).expanduser() if data_dir else None, [Path(p) for p in esco])
     task_list = make_tasks(tasks, data, norm_limit, norm_options)
     enc = encoder or Encoder(model, batch_size=batch_size)
-    held_out = held_out_occupations(enc.name)
+    held_out = occupations if occupations is not None else held_out_occupations(enc.name)
     for task in task_list:
         if held_out is not None and isinstance(task, (SkillRanking, AlignUniform)):
             task.occupations = held_out  # only what the model never trained on
