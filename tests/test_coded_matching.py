@@ -188,3 +188,58 @@ def test_calibrate_prints_the_table_and_writes_the_plot(small_store, tiny_model,
         app, ["calibrate", "--db", str(db), "--model", str(tiny_model), "--plot", str(png)]
     )
     assert again.exit_code == 0 and again.output.split("\n")[0] == res.output.split("\n")[0]  # stored, reused
+
+
+def test_listwise_ranker_learns_which_candidate_wins():
+    """The conditional logit learns the deciding feature, and agrees with a logistic regression where
+    the two are the same model."""
+    from jobmarket.coding import fit as F
+    from jobmarket.matching.combine import RERANK_FEATURES, Candidates
+
+    rng = np.random.default_rng(0)
+    n_feat = len(RERANK_FEATURES)
+    rows, truth = [], []
+    for t in range(300):
+        n = int(rng.integers(2, 8))
+        x = rng.normal(size=(n, n_feat))
+        right = int(np.argmax(x[:, 3] + 0.3 * x[:, 0]))  # the vote decides, the label score helps
+        uris = [f"u{t}-{j}" for j in range(n)]
+        rows.append(Candidates(uris, x[:, 0], x, x[:, 3]))
+        truth.append(uris[right])
+    rows.append(Candidates(["other"], np.zeros(1), rng.normal(size=(1, n_feat)), np.zeros(1)))
+    truth.append("not a candidate")  # left out of the objective, not an error
+    model = F._fit_softmax(rows, truth, RERANK_FEATURES)
+    assert model.kind == "softmax"
+    coef = np.asarray(model.coef)
+    assert coef[3] > 2 * abs(coef).max() / 3 and coef[3] > coef[0] > 0
+    p = model(rows[0].features)
+    assert p.shape == (len(rows[0].uris),) and abs(p.sum() - 1) < 1e-9
+    picks = [c.uris[int(np.argmax(model(c.features)))] for c in rows[:-1]]
+    acc = np.mean([p == t for p, t in zip(picks, truth[:-1], strict=True)])
+    assert acc > 0.9
+    # A stored calibration round-trips the kind (older ones, without it, load as pointwise).
+    from jobmarket.matching.calibration import Linear
+
+    assert Linear(**{k: v for k, v in model.__dict__.items() if k != "kind"}).kind == "pointwise"
+
+    # With two candidates per title the conditional logit is a logistic regression on the candidates'
+    # feature differences (no intercept; the same L2 as scikit-learn's C=1): the fit must agree with it.
+    from sklearn.linear_model import LogisticRegression
+
+    pairs, pair_truth = [], []
+    for t in range(200):
+        x = rng.normal(size=(2, n_feat))
+        win = int(x[0, 3] + 0.5 * rng.normal() < x[1, 3])
+        pairs.append(Candidates([f"a{t}", f"b{t}"], x[:, 0], x, x[:, 3]))
+        pair_truth.append(f"{'ab'[win]}{t}")
+    ours = F._fit_softmax(pairs, pair_truth, RERANK_FEATURES)
+    scale = np.asarray(ours.scale)
+    d, y = [], []
+    for c, t in zip(pairs, pair_truth, strict=True):
+        r = c.uris.index(t)
+        diff = (c.features[r] - c.features[1 - r]) / scale
+        flip = len(d) % 2  # both classes for scikit-learn; (d, 1) and (-d, 0) are the same example
+        d.append(-diff if flip else diff)
+        y.append(0 if flip else 1)
+    ref = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000, tol=1e-10).fit(np.array(d), y)
+    assert np.allclose(ours.coef, ref.coef_[0], atol=2e-3)

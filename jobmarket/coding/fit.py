@@ -33,12 +33,13 @@ from jobmarket.matching.exact import ExactStage
 from jobmarket.matching.fuzzy import FuzzyStage
 from jobmarket.matching.label_index import LabelIndex
 
-FIT_VERSION = 1  # bump when the recipe changes: stored calibrations of older recipes are refitted
+FIT_VERSION = 2  # bump when the recipe changes: stored calibrations of older recipes are refitted
 GRID = tuple(CombineParams(k=k, tau=tau) for k in (5, 10, 25) for tau in (0.01, 0.05))
 FOLDS = 5
 MAX_QUERIES = 20_000  # coded titles that train the combination (all of them still vote)
 MAX_LABEL_QUERIES = 3_000  # held-out ESCO labels of the recipe
 MIN_EXACT_EXAMPLES = 30
+RANKER = "softmax"  # or "pointwise"; chosen on the tune half (docs/coding_index.md)
 MIN_CODED_ENTRIES = 50  # fewer distinct coded titles: the ESCO recipe calibrates, coded titles match exactly
 
 
@@ -114,7 +115,7 @@ def fit_coded(
         if best is None or acc > best[0]:
             best = (acc, params, rows, oof)
     acc, params, rows, oof = best
-    scorer_lr = _fit_linear(*_stack(rows, truth), RERANK_FEATURES)
+    scorer_lr = _fit_ranker(rows, truth)
     top_p = np.array([float(np.max(p)) for p in oof])
     correct = np.array([c.uris[int(np.argmax(p))] == t for c, p, t in zip(rows, oof, truth, strict=True)])
     iso = _fit_isotonic(top_p, correct)
@@ -145,6 +146,7 @@ def fit_coded(
             "chosen": asdict(params),
             "exact_coded_examples": n_exact,
             "features": list(RERANK_FEATURES),
+            "ranker": RANKER,
         },
     )
 
@@ -185,6 +187,50 @@ def _stack(rows, truth) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _fit_ranker(rows, truth) -> Linear:
+    """The combination's weights: a conditional logit over each title's candidates (RANKER "softmax"),
+    else a logistic regression over all (title, candidate) pairs."""
+    if RANKER == "softmax":
+        return _fit_softmax(rows, truth, RERANK_FEATURES)
+    return _fit_linear(*_stack(rows, truth), RERANK_FEATURES)
+
+
+def _fit_softmax(rows, truth, features, l2: float = 1.0) -> Linear:
+    """Maximise the probability softmax(w · x) gives each title's right candidate among its candidates
+    (titles whose right occupation is no candidate teach nothing here and are left out); L2 as in
+    scikit-learn's default logistic regression. A listwise objective: what the matcher decides is the
+    argmax within a title, not each candidate's probability on its own."""
+    from scipy.optimize import minimize
+
+    keep = [i for i, (c, t) in enumerate(zip(rows, truth, strict=True)) if t in c.uris]
+    x_all = np.vstack([c.features for c in rows])
+    mean = x_all.mean(axis=0)
+    scale = x_all.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    if not keep:
+        return Linear(list(features), mean.tolist(), scale.tolist(), [0.0] * len(features), 0.0, "softmax")
+    xs = [(rows[i].features - mean) / scale for i in keep]
+    right = [rows[i].uris.index(truth[i]) for i in keep]
+    x = np.vstack(xs)
+    starts = np.cumsum([0] + [len(v) for v in xs[:-1]])
+    group = np.repeat(np.arange(len(xs)), [len(v) for v in xs])
+    x_right = x[starts + np.asarray(right)]
+    n = len(xs)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x @ w
+        top = np.maximum.reduceat(z, starts)  # a per-title log-sum-exp, stable
+        e = np.exp(z - top[group])
+        lse = top + np.log(np.add.reduceat(e, starts))
+        p = e / np.exp(lse - top)[group]
+        value = (lse.sum() - (x_right @ w).sum()) / n + 0.5 * l2 * (w @ w) / n
+        grad = (p @ x - x_right.sum(axis=0)) / n + l2 * w / n
+        return float(value), grad
+
+    w = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B").x
+    return Linear(list(features), mean.tolist(), scale.tolist(), w.tolist(), 0.0, "softmax")
+
+
 def _oof_probabilities(rows, truth, fold_of: np.ndarray, folds: int) -> list[np.ndarray]:
     """Each title's candidate probabilities from a model fitted without its fold."""
     out: list[np.ndarray | None] = [None] * len(rows)
@@ -193,7 +239,7 @@ def _oof_probabilities(rows, truth, fold_of: np.ndarray, folds: int) -> list[np.
         train = np.flatnonzero(fold_of != f)
         if not len(test):
             continue
-        model = _fit_linear(*_stack([rows[i] for i in train], [truth[i] for i in train]), RERANK_FEATURES)
+        model = _fit_ranker([rows[i] for i in train], [truth[i] for i in train])
         for i in test:
             out[i] = model(rows[i].features)
     return out

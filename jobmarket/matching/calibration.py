@@ -17,18 +17,26 @@ KINDS = ("coded-kfold", "esco-labels")
 
 @dataclass
 class Linear:
-    """A logistic regression on standardised features: P = σ(((x − mean) / scale) · coef + intercept)."""
+    """A linear model on standardised features, z = ((x − mean) / scale) · coef + intercept.
+
+    ``pointwise``: a logistic regression, P = σ(z) per row. ``softmax``: a conditional logit over the rows
+    of one call (one title's candidates), P = softmax(z): the share of the title's belief on each.
+    """
 
     features: list[str]
     mean: list[float]
     scale: list[float]
     coef: list[float]
     intercept: float
+    kind: str = "pointwise"
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         z = ((np.asarray(x, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(
             self.coef
         ) + self.intercept
+        if self.kind == "softmax":
+            e = np.exp(z - z.max())
+            return e / e.sum()
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
