@@ -157,3 +157,14 @@ def test_model_names_resolve_trained_offline_and_cache(tmp_path, monkeypatch):
     assert st.resolve_model("some/hub-id") == "some/hub-id"
     monkeypatch.setenv("JOBMARKET_MODEL", "run-a")
     assert st.resolve_model("auto") == str(old)  # pinned
+
+    # `jobmarket model list` shows them, and which one `auto` is.
+    from typer.testing import CliRunner
+
+    from jobmarket.cli.app import app
+
+    monkeypatch.delenv("JOBMARKET_MODEL", raising=False)
+    res = CliRunner().invoke(app, ["model", "list"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    lines = {line.split()[1]: line for line in res.output.splitlines() if "run-" in line}
+    assert "trained" in lines["run-a"] and "yes" in lines["run-b"] and "yes" not in lines["run-a"]

@@ -76,6 +76,7 @@ codes_app.command("remove")(codes.codes_remove)
 review_app.command("export")(review.review_export)
 model_app.command("install-offline")(model.install_offline)
 model_app.command("info")(model.model_info)
+model_app.command("list")(model.model_list)
 # `model train` forwards every argument, --help included, to model_training's own command.
 model_app.command("train", add_help_option=False,
                   context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(

@@ -30,6 +30,39 @@ def model_info(model: Model = DEFAULT_MODEL, precision: Precision = "auto") -> N
               f"precision {enc.precision} (cache key {enc.cache_id})")
 
 
+@one_line_errors
+def model_list() -> None:
+    """The models in the model cache: the offline base and the models trained here; which one `auto` is."""
+    import json
+
+    from rich.table import Table
+
+    from jobmarket.encoders.offline.install import is_installed, models_dir
+    from jobmarket.encoders.sentence_transformer import resolve_model, trained_models
+
+    root = models_dir()
+    auto = resolve_model("auto") if (trained_models() or is_installed()) else None
+    t = Table(title=f"models in {root}")
+    for col in ("name", "kind", "steps", "dev MAP (titles→skills)", "auto"):
+        t.add_column(col)
+    folders = sorted(p for p in root.iterdir() if (p / "modules.json").is_file()) if root.is_dir() else []
+    for p in folders:
+        metrics = p / "training_metrics.json"
+        steps = dev = "-"
+        kind = "base (offline)" if is_installed(p) else "other"
+        if metrics.is_file():
+            m = json.loads(metrics.read_text(encoding="utf-8")).get("metrics", {})
+            kind, steps = "trained", str(m.get("steps", "-"))
+            after, before = m.get("dev", {}), m.get("dev_before", {})
+            key = "dev_cosine_map@100"
+            if key in after:
+                dev = f"{before.get(key, float('nan')):.3f} → {after[key]:.3f}"
+        t.add_row(p.name, kind, steps, dev, "yes" if auto == str(p) else "")
+    out.print(t)
+    if not folders:
+        out.print("no models yet: `jobmarket model install-offline`, then `jobmarket model train`")
+
+
 def model_train(ctx: typer.Context) -> None:
     """Train a JobBERT-V3-style encoder: the same command as `python -m model_training train` (see --help)."""
     from typer.main import get_command
