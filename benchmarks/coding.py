@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from datetime import date
@@ -24,6 +23,11 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # _provenance sits beside this script
+from _provenance import commit_label, load_note  # noqa: E402
+
+STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
+LOAD = load_note()
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 TITLES = DATA / "jobbert_eval" / "titles.csv"
@@ -184,17 +188,10 @@ def main() -> None:
     if not args.skip_throughput:
         results["throughput"] = throughput(con, encoder, report, tune)
         print("throughput", results["throughput"], flush=True)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    dirty = bool(
-        subprocess.run(
-            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-    )
     results["meta"] = {
         "date": date.today().isoformat(),
-        "commit": commit + (" + uncommitted changes" if dirty else ""),
+        "commit": STARTED_ON,
+        "load": f"{LOAD} at the start",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
         "model": encoder.model_id,
         "precision": getattr(encoder, "precision", "fp32"),
@@ -211,8 +208,8 @@ def render(r: dict) -> str:
     lines = [
         "# Coding index benchmark (issue 14)",
         "",
-        f"Machine: {meta.get('machine')}; shared with other jobs while it ran (timings are not of an idle "
-        f"machine). Date {meta.get('date')}, commit {meta.get('commit')}. Model {meta.get('model')} "
+        f"Machine: {meta.get('machine')}, {meta.get('load', 'load not recorded')}. Date {meta.get('date')}, "
+        f"commit {meta.get('commit')}. Model {meta.get('model')} "
         f"({meta.get('precision')}). Script: `benchmarks/coding.py`.",
         "",
         f"All figures on the **report half** ({meta.get('report_titles')} titles) of "
