@@ -32,11 +32,6 @@ RERANK_FEATURES = (
     "label_max",
     "esco_exact",
     "fuzzy",
-    # Products with the per-title trust signals: a linear ranker can then trust the votes more when a
-    # coded title is very close, and the label score more when some ESCO label is.
-    "vote_soft_x_top_nn",
-    "vote_x_top_nn",
-    "label_gap_x_label_max",
 )
 ZERO_SHOT_FEATURES = ("similarity", "margin")
 
@@ -130,9 +125,6 @@ def title_candidates(
             label_max,
             float(uri in exact),
             (fuzzy_hit.score if uri in fuzzy else 0.0),
-            vote_soft.get(uri, 0.0) * top_nn,
-            vote_lin.get(uri, 0.0) * top_nn,
-            (label[i] - label_max) * label_max,
         )
     votes = np.array([vote_lin.get(u, 0.0) for u in uris])
     return Candidates(uris, label, feats, votes)
