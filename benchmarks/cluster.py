@@ -24,7 +24,6 @@ import datetime as dt
 import hashlib
 import json
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,11 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # _provenance sits beside this script
+from _provenance import commit_label, load_note  # noqa: E402
+
+STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
+LOAD = load_note()
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -67,14 +71,14 @@ def esco_label_sample(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def encode_cached(texts: list[str], name: str) -> np.ndarray:
-    """Title embeddings of the offline model (``Encoder('auto')``), cached on disk by text list."""
+    """Title embeddings of the offline model (``Encoder('offline')``), cached on disk by text list."""
     from jobmarket.encoders.sentence_transformer import Encoder
 
     key = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
     path = CACHE / f"{name}-{key}.npy"
     if path.exists():
         return np.load(path)
-    enc = Encoder("auto", show_progress=True)
+    enc = Encoder("offline", show_progress=True)
     vecs = enc.encode_titles(texts)
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, vecs)
@@ -283,14 +287,10 @@ def main() -> None:
     report: dict = {
         "date": dt.date.today().isoformat(),
         "machine": f"{platform.machine()}, "
-        f"{__import__('os').cpu_count()} CPUs (shared), {platform.python_version()}",
+        f"{__import__('os').cpu_count()} CPUs, {platform.python_version()}",
     }
-    try:
-        report["commit"] = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        report["commit"] = "?"
+    report["commit"] = STARTED_ON
+    report["load"] = LOAD
     old = RESULTS / "cluster.json"
     if args.skip_esco and old.exists():
         prev = json.loads(old.read_text())
@@ -310,12 +310,12 @@ def write_markdown(report: dict) -> None:
     e = report["esco_info"]
     parts = [
         "# `jobmarket cluster`: quality and the choice of defaults\n",
-        f"Machine: {report['machine']}; date {report['date']}; commit {report['commit']} "
-        "(plus the working tree). Model: the offline multilingual-e5-small (`Encoder('auto')`). "
+        f"Machine: {report['machine']}; date {report['date']}; commit {report['commit']}; "
+        f"{report.get('load', 'load not recorded')} at the start. "
+        "Model: the offline multilingual-e5-small (`Encoder('offline')`). "
         "Produced by `python benchmarks/cluster.py` (add `--eures-db STORE` to judge part (b) against a "
         "normalized store's matcher assignments); raw figures in `cluster.json`. "
-        "Fit times are wall-clock on a 2-core machine shared with other jobs, so only their order of "
-        "magnitude means anything.\n",
+        "Fit times are wall-clock on a 2-core machine, so only their order of magnitude means anything.\n",
         "Columns: ARI / V-measure against the ESCO occupation with every outlier counted as its own "
         "singleton cluster (no free credit for leaving titles out), and on the clustered titles only; "
         "outliers are the share of titles HDBSCAN left unclustered.\n",

@@ -36,6 +36,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # _provenance sits beside this script
+from _provenance import commit_label, load_note  # noqa: E402
+
+STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
+LOAD = load_note()
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -112,7 +117,7 @@ from jobmarket.market import Market
 from jobmarket.encoders.sentence_transformer import Encoder
 db, src = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
-with Market.open(db, model="auto") as m:
+with Market.open(db, model="offline") as m:
     before = m.sql("SELECT count(*) AS n FROM embedding_cache")["n"][0]
     rep = m.normalize(src, index_langs=["en"], progress=False).report
     after = m.sql("SELECT count(*) AS n FROM embedding_cache")["n"][0]
@@ -165,13 +170,8 @@ def esco_base() -> Path:
 def machine() -> str:
     import torch
 
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores (shared), "
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
             f"torch {torch.__version__} (threads {torch.get_num_threads()})")
-
-
-def commit() -> str:
-    res = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    return res.stdout.strip() or "?"
 
 
 def input_meta(args) -> dict:
@@ -204,7 +204,8 @@ def main() -> None:
     # Runs of earlier invocations on the same input and memory setting (other sizes) stay in the table.
     old = RESULTS / "scale.json"
     old = json.loads(old.read_text()) if old.exists() else {"meta": {}, "runs": []}
-    results = [r for r in old["runs"] if old["meta"].get("input") == input_meta(args)
+    # Rows without a commit of their own came from an uncommitted tree: they are dropped, not relabelled.
+    results = [r for r in old["runs"] if old["meta"].get("input") == input_meta(args) and r.get("commit")
                and (r["rows"], r.get("duckdb_memory")) not in {(n, memory) for n in args.sizes}]
     suffix = "_" + args.duckdb_memory if args.duckdb_memory else ""
     previous = base
@@ -223,7 +224,8 @@ def main() -> None:
         mode = "cold" if previous == base else "after the previous size"
         print(f"{n:,} rows ({mode})…", flush=True)
         r = run_child(db, src, args.duckdb_memory)
-        r.update(mode=mode, file_mb=round(src.stat().st_size / 2**20), duckdb_memory=memory)
+        r.update(mode=mode, file_mb=round(src.stat().st_size / 2**20), duckdb_memory=memory,
+                 commit=STARTED_ON, load=LOAD)
         print({k: v for k, v in r.items() if k != "rss_samples"}, flush=True)
         results.append(r)
         previous = db
@@ -235,15 +237,15 @@ NOTES = "<!-- hand-written reading of the table below this line; kept when the t
 
 def write(results: list[dict], args) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    meta = {"date": dt.date.today().isoformat(), "commit": commit(), "machine": machine(),
-            "input": input_meta(args)}
+    meta = {"date": dt.date.today().isoformat(), "machine": machine(), "input": input_meta(args)}
     (RESULTS / "scale.json").write_text(json.dumps({"meta": meta, "runs": results}, indent=1) + "\n")
     inp = meta["input"]
     lines = [
         "# normalize at scale: bounded memory",
         "",
-        f"- date: {meta['date']}; commit: {meta['commit']} (+ working tree); machine: {meta['machine']}",
-        "- model: offline multilingual-e5-small (`--model auto`); label index: ESCO English labels (all "
+        f"- date: {meta['date']}; machine: {meta['machine']}; each row names the commit it ran on and the "
+        "load at its start",
+        "- model: offline multilingual-e5-small (`--model offline`); label index: ESCO English labels (all "
         "ESCO versions in ../shared/data/esco, matrix from the label-index file cache)",
         f"- input: CSV resampled from the ~17k distinct real titles of the EURES postings and the JobBERT "
         f"evaluation set, drawn with Zipf weights (rank^-{inp['zipf']}); {inp['spec_share']:.0%} of rows get "
@@ -257,8 +259,8 @@ def write(results: list[dict], args) -> None:
         "",
         "| rows | mode | DuckDB memory_limit | file MB | unique (title, country) | unique clean titles "
         "| encoded | seconds | postings/s | unique titles/s | encoded titles/s | peak RSS MB "
-        "| RSS at 25/50/75 % of the run, MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| RSS at 25/50/75 % of the run, MB | commit, load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         rss = [s[1] for s in r["rss_samples"]] or [0]
@@ -270,7 +272,8 @@ def write(results: list[dict], args) -> None:
             f"| {r['file_mb']:,} | {r['unique_pairs']:,} "
             f"| {r['unique_titles']:,} | {r['encoded']:,} | {r['seconds']:.0f} "
             f"| {r['rows'] / r['seconds']:,.0f} | {r['unique_titles'] / r['seconds']:,.0f} "
-            f"| {r['encoded'] / match:,.0f} | {r['peak_rss_mb']:,} | {quartiles} |")
+            f"| {r['encoded'] / match:,.0f} | {r['peak_rss_mb']:,} | {quartiles} "
+            f"| {r['commit']}, {r.get('load', '-')} |")
     lines += ["", "Seconds per stage (`matching` includes encoding the new titles):", "",
               "| rows | " + " | ".join(results[0]["stages"]) + " |",
               "|---|" + "---|" * len(results[0]["stages"])]
