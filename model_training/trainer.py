@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import os
-import platform
 import random
 import resource
 import time
@@ -18,9 +15,11 @@ import torch
 
 from jobmarket.errors import JobmarketError
 from model_training import pairs as P
+from model_training.card import write_model_card
 from model_training.config import TrainConfig
+from model_training.datasets import build_datasets
+from model_training.dev import dev_evaluators
 from model_training.head import build_model, freeze
-from model_training.sampler import LanguageBalancedBatchSampler
 
 log = logging.getLogger(__name__)
 
@@ -145,143 +144,6 @@ def _mix(data: TrainingData, cfg: TrainConfig) -> None:
             setattr(data, name, df)
 
 
-def _texts(df: pd.DataFrame, model, cfg: TrainConfig, seed: int) -> tuple[list[str], list[str]]:
-    count = P.token_counter(model.tokenizer)
-    prompt_tokens = count([cfg.prompt])[0] if cfg.prompt else 0
-    budget = cfg.positive_max_tokens - 2 - prompt_tokens  # [CLS]/[SEP] (or <s>/</s>) and the prompt
-    anchors = [
-        t if len(t) < 4 * cfg.anchor_max_tokens else P.cut_title(t, count, cfg.anchor_max_tokens - 2)
-        for t in df["title"]
-    ]
-    return anchors, P.positives(df, count, budget, seed)
-
-
-def _datasets(data: TrainingData, model, cfg: TrainConfig):
-    """The train dataset(s), the trainer's router mapping and a batch-sampler factory for them.
-
-    Title → skills pairs send the skill list through ``positive``; title ↔ title pairs send every side
-    through ``anchor``, the route ``normalize`` embeds postings' titles and ESCO labels with. Several
-    sources become a DatasetDict (the trainer samples batches from each in proportion to its size).
-    """
-    from datasets import Dataset, DatasetDict
-
-    anchors, positives = _texts(data.train, model, cfg, cfg.seed)
-    parts = {"skills": (Dataset.from_dict({"anchor": anchors, "positive": positives}), data.train)}
-    for name in ("titles", "coded"):
-        df = getattr(data, name)
-        if df is not None and not df.empty:
-            cols = {c: [_cut(t, model, cfg) for t in df[c]] for c in ("title", "positive", "negative")}
-            ds = Dataset.from_dict(
-                {"anchor": cols["title"], "positive": cols["positive"], "negative": cols["negative"]}
-            )
-            parts[name] = (ds, df)
-    skills_routes = {"anchor": "anchor", "positive": "positive"}
-    if len(parts) == 1:
-        ds, df = parts["skills"]
-        sampler = functools.partial(
-            LanguageBalancedBatchSampler, languages=list(df["lang"]), groups=list(df["group"])
-        )
-        return ds, skills_routes, sampler
-    title_routes = {"anchor": "anchor", "positive": "anchor", "negative": "anchor"}
-    mapping = {name: skills_routes if name == "skills" else title_routes for name in parts}
-    return DatasetDict({n: ds for n, (ds, _) in parts.items()}), mapping, _SamplerFactory(parts)
-
-
-class _SamplerFactory:
-    """The trainer builds one batch sampler per dataset of a DatasetDict, passing only the dataset; the
-    per-row languages and occupations are found by the dataset's size (sizes are made distinct)."""
-
-    def __init__(self, parts: dict) -> None:
-        self.meta: dict[int, tuple[list, list]] = {}
-        for ds, df in parts.values():
-            if len(ds) in self.meta:  # _mix keeps them distinct; without a mix, sizes rarely collide
-                raise JobmarketError("two training sources of the same size: set mix or change max_steps")
-            self.meta[len(ds)] = (list(df["lang"]), list(df["group"]))
-
-    def __call__(self, dataset, **kwargs) -> LanguageBalancedBatchSampler:
-        languages, groups = self.meta[len(dataset)]
-        return LanguageBalancedBatchSampler(dataset, languages=languages, groups=groups, **kwargs)
-
-
-def _cut(title: str, model, cfg: TrainConfig) -> str:
-    if len(title) < 4 * cfg.anchor_max_tokens:
-        return title
-    return P.cut_title(title, P.token_counter(model.tokenizer), cfg.anchor_max_tokens - 2)
-
-
-def _evaluators(data: TrainingData, model, cfg: TrainConfig):
-    """Dev checks on held-out occupations: title → skill list, and (with title sources) label → label."""
-    from sentence_transformers.sentence_transformer.evaluation import SequentialEvaluator
-
-    checks = [
-        e for e in (dev_evaluator(data.dev, model, cfg), dev_title_evaluator(data.dev_titles, cfg)) if e
-    ]
-    if len(checks) < 2:
-        return checks[0] if checks else None
-    return SequentialEvaluator(checks)
-
-
-def dev_title_evaluator(titles: pd.DataFrame | None, cfg: TrainConfig):
-    """The dev occupations' alternative labels → their preferred labels (every language's, one document
-    per occupation and language), both through the title route: a held-out proxy of normalization."""
-    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
-
-    if titles is None or titles.empty:
-        return None
-    pref = titles[titles["kind"] == "preferred"]
-    corpus = {
-        f"{u}|{lang}": t for u, lang, t in pref[["occupation_uri", "lang", "title"]].itertuples(index=False)
-    }
-    alts = titles[titles["kind"] == "alternative"].rename(columns={"occupation_uri": "group"})
-    q = P.balance_languages(alts, cfg.dev_max_queries, cfg.seed)
-    queries = {f"t{i}": t for i, t in enumerate(q["title"])}
-    relevant = {f"t{i}": {k for k in corpus if k.startswith(g + "|")} for i, g in enumerate(q["group"])}
-
-    class TitleToTitle(InformationRetrievalEvaluator):
-        def embed_inputs(self, model, sentences, encode_fn_name=None, **kwargs):
-            return super().embed_inputs(model, sentences, encode_fn_name="query", **kwargs)  # both sides
-
-    return TitleToTitle(
-        queries,
-        corpus,
-        relevant,
-        name="dev_titles",
-        map_at_k=[100],
-        mrr_at_k=[10],
-        accuracy_at_k=[1, 5],
-        write_csv=False,
-        batch_size=64,
-        show_progress_bar=False,
-    )
-
-
-def dev_evaluator(dev: pd.DataFrame, model, cfg: TrainConfig):
-    """Dev titles → the skill lists of the held-out occupations (one document per occupation)."""
-    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
-
-    if dev.empty:
-        return None
-    q = P.balance_languages(dev, cfg.dev_max_queries, cfg.seed)
-    docs = dev.drop_duplicates("group")
-    _, doc_texts = _texts(docs, model, cfg, cfg.seed + 1)
-    corpus = dict(zip(docs["group"], doc_texts, strict=True))
-    queries = {f"q{i}": t for i, t in enumerate(q["title"])}
-    relevant = {f"q{i}": {g} for i, g in enumerate(q["group"])}
-    return InformationRetrievalEvaluator(
-        queries,
-        corpus,
-        relevant,
-        name="dev",
-        map_at_k=[100],
-        mrr_at_k=[10],
-        ndcg_at_k=[10],
-        accuracy_at_k=[1, 5],
-        precision_recall_at_k=[10],
-        write_csv=False,
-        batch_size=64,
-    )
-
-
 class _LogCallback:
     """Print loss/dev metrics as they come and keep them in train_log.jsonl."""
 
@@ -385,8 +247,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         f"{cfg.head_dim}, tanh); trainable {params['trainable']:,} of {params['total']:,} parameters"
     )
 
-    train_ds, router_mapping, sampler = _datasets(data, model, cfg)
-    evaluator = _evaluators(data, model, cfg)
+    train_ds, router_mapping, sampler = build_datasets(data, model, cfg)
+    evaluator = dev_evaluators(data, model, cfg)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out / "checkpoints"),
         per_device_train_batch_size=cfg.batch_size,
@@ -453,89 +315,3 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         write_model_card(out, cfg, base, stats, metrics, params)
         console.print(f"model saved to {out}")
     return out
-
-
-def _machine(threads: int | None = None) -> str:
-    threads = threads or torch.get_num_threads()
-    dev = (
-        torch.cuda.get_device_name(0)
-        if torch.cuda.is_available()
-        else f"CPU ({os.cpu_count()} cores, {threads} torch thread(s))"
-    )
-    return f"{platform.node() or 'unknown'}: {dev}, torch {torch.__version__}"
-
-
-def _sources_line(stats: dict, cfg: TrainConfig) -> str:
-    names = {
-        "skills": "title → skill list (JobBERT-V3)",
-        "titles": "ESCO title ↔ title (labels of one occupation, sibling-occupation hard negatives)",
-        "coded": f"coded vacancy titles → their occupation's label ({cfg.coded_titles}, "
-        f"{cfg.coded_half or 'store'}; {stats.get('coded_read', 0):,} read)",
-    }
-    return "; ".join(f"{names[k]}: {v:,}" for k, v in stats.get("sources", {}).items())
-
-
-def write_model_card(
-    out: Path, cfg: TrainConfig, base: str, stats: dict, metrics: dict, params: dict
-) -> Path:
-    """A plain model card: data, languages, hyper-parameters, metrics and how it was run."""
-    langs = ", ".join(f"{k} {v:,}" for k, v in stats.get("languages", {}).items())
-    dev = metrics.get("dev", {})
-    before = metrics.get("dev_before", {})
-    seen = int(metrics.get("steps") or 0) * cfg.batch_size
-    rows = "\n".join(f"| {k} | {before.get(k, float('nan')):.4f} | {v:.4f} |" for k, v in dev.items())
-    hp = "\n".join(f"| {k} | {v} |" for k, v in cfg.to_dict().items() if k not in ("esco", "note"))
-    text = f"""---
-library_name: sentence-transformers
-pipeline_tag: sentence-similarity
-tags: [sentence-transformers, job-titles, esco, jobbert-v3-style]
----
-# JobBERT-V3-style job title encoder (jobmarket model_training)
-
-Trained by `python -m model_training train` (jobmarket) following the JobBERT-V3 recipe: a job title
-(`anchor` route) against the comma-joined, shuffled list of its occupation's skills (`positive` route),
-multiple-negatives ranking loss (scale {cfg.scale}, cosine), every batch mixing languages in equal shares.
-
-- Base model: `{base}`; mean pooling; routes `anchor` and `positive`, each
-  Dense({params.get("dim")}→{cfg.head_dim}, tanh), then L2 normalisation. Head initialisation:
-  {cfg.head_init}.
-- Prompt: {repr(cfg.prompt)} on both routes (set as the default prompt, so
-  `model.encode(texts, task="anchor")` applies it).
-- Use: `SentenceTransformer(path).encode(titles, task="anchor")`, `...encode(skill_lists, task="positive")`;
-  `encode_query`/`encode_document` map to the same routes.
-  `jobmarket.encoders.sentence_transformer.Encoder(path)` picks the routes.
-- Machine: {_machine(cfg.num_threads)}.
-  Wall time {metrics.get("wall_s", 0) / 60:.1f} min, {metrics.get("steps")} steps.
-{cfg.note}
-
-## Data
-ESCO sources: {", ".join(cfg.esco) or "-"}; pairs file: {cfg.pairs_file or "-"}.
-Pairs read {stats.get("pairs_read", 0):,}, kept {stats.get("pairs_kept", 0):,}
-(titles ≥ {cfg.min_title_chars} characters, ≥ {cfg.min_skills} skills);
-train {stats.get("train_pairs", 0):,} pairs of
-{stats.get("occupations_train", 0):,} occupations, dev {stats.get("dev_pairs", 0):,} pairs of
-{stats.get("occupations_dev", 0):,} held-out occupations (split by occupation: no leak).
-Skills are English (ESCO v1.1.1 has English skill labels only); titles are in every loaded language.
-
-Sources (pairs the run drew from each; mix {cfg.mix or "none: each at its own size"}):
-{_sources_line(stats, cfg)}.
-
-Title→skills pairs per language: {langs}. The run saw {seen:,} pairs ({metrics.get("steps")} steps ×
-{cfg.batch_size}), every batch in equal shares per language (small languages recycled, large ones in part).
-
-## Metrics (dev: held-out occupations' titles → their skill lists)
-| metric | before training | after |
-|---|---|---|
-{rows}
-
-Training loss (mean over the run): {metrics.get("train_loss", float("nan")):.4f}.
-
-## Hyper-parameters
-| parameter | value |
-|---|---|
-{hp}
-| trainable parameters | {params.get("trainable", 0):,} of {params.get("total", 0):,} |
-"""
-    path = out / "README.md"
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -167,7 +167,8 @@ def test_training_lowers_loss_and_round_trips(tmp_path, tiny_model, esco_subset)
     from sentence_transformers import SentenceTransformer
 
     from jobmarket.encoders.sentence_transformer import Encoder
-    from model_training.trainer import _latest_checkpoint, _texts, prepare_data, train
+    from model_training.datasets import pair_texts as _texts
+    from model_training.trainer import _latest_checkpoint, prepare_data, train
 
     cfg = TrainConfig(
         base_model=str(tiny_model),
