@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -13,8 +13,17 @@ from model_training import pairs as P
 from model_training.config import TrainConfig
 from model_training.sampler import LanguageBalancedBatchSampler
 
-if TYPE_CHECKING:
-    from model_training.trainer import TrainingData
+
+@dataclass
+class TrainingData:
+    """What ``trainer.prepare_data`` builds: every source's pairs, split by occupation."""
+
+    train: pd.DataFrame  # title → skills pairs
+    dev: pd.DataFrame  # the held-out occupations' title → skills pairs
+    stats: dict = field(default_factory=dict)
+    titles: pd.DataFrame | None = None  # ESCO title ↔ title pairs (title_pairs.py), dev occupations left out
+    coded: pd.DataFrame | None = None  # coded vacancy title → label pairs, dev occupations left out
+    dev_titles: pd.DataFrame | None = None  # the dev occupations' labels (a title → title dev check)
 
 
 def cut_anchors(titles: Sequence[str], model, cfg: TrainConfig) -> list[str]:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
 from model_training import pairs as P
 from model_training.config import TrainConfig
-from model_training.datasets import pair_texts
-
-if TYPE_CHECKING:
-    from model_training.trainer import TrainingData
+from model_training.datasets import TrainingData, pair_texts
 
 
 def dev_evaluators(data: TrainingData, model, cfg: TrainConfig):

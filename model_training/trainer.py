@@ -7,7 +7,6 @@ import logging
 import random
 import resource
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -17,21 +16,11 @@ from jobmarket.errors import JobmarketError
 from model_training import pairs as P
 from model_training.card import write_model_card
 from model_training.config import TrainConfig
-from model_training.datasets import build_datasets
+from model_training.datasets import TrainingData, build_datasets
 from model_training.dev import dev_evaluators
 from model_training.head import build_model, freeze
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainingData:
-    train: pd.DataFrame  # title → skills pairs
-    dev: pd.DataFrame  # the held-out occupations' title → skills pairs
-    stats: dict = field(default_factory=dict)
-    titles: pd.DataFrame | None = None  # ESCO title ↔ title pairs (title_pairs.py), dev occupations left out
-    coded: pd.DataFrame | None = None  # coded vacancy title → label pairs, dev occupations left out
-    dev_titles: pd.DataFrame | None = None  # the dev occupations' labels (a title → title dev check)
 
 
 def resolve_base(name: str) -> str:
