@@ -14,6 +14,7 @@ from jobmarket.encoders.sentence_transformer import Encoder
 from jobmarket.matching._base import MatchConfig
 from jobmarket.matching.calibration import Calibration, precision_curve
 from jobmarket.matching.coded import CodedIndex
+from jobmarket.matching.combine import RERANK_FEATURES
 from jobmarket.matching.label_index import LabelIndex
 from jobmarket.matching.matcher import Matcher
 from jobmarket.store import connection as store
@@ -73,7 +74,7 @@ def test_coded_titles_decide_and_are_learned_by_cross_validation(esco_con, encod
     cal = fit_coded(index, encoder, coded, MatchConfig(), "tiny", "v1", folds=3)
     assert cal.kind == "coded-kfold" and cal.n_examples == len(coded)
     assert cal.provenance["chosen"] in cal.provenance["grid"] and 0 <= cal.provenance["oof_acc@1"] <= 1
-    assert cal.scorer.features[:3] == ["label", "label_gap", "label_rank"] and len(cal.scorer.coef) == 14
+    assert cal.scorer.features[:3] == ["label", "label_gap", "label_rank"] and len(cal.scorer.coef) == len(RERANK_FEATURES)
     m = Matcher(index, encoder, MatchConfig(top_k=3), cal, coded)
     (hit, other) = m.match(["chef de partie", "sous chef"], ["en", "en"])
     # An exact coded title: the coders' answer, whatever the labels say.
@@ -243,3 +244,13 @@ def test_listwise_ranker_learns_which_candidate_wins():
         y.append(0 if flip else 1)
     ref = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000, tol=1e-10).fit(np.array(d), y)
     assert np.allclose(ours.coef, ref.coef_[0], atol=2e-3)
+
+
+def test_lexical_neighbours_find_a_misspelt_or_inflected_coded_title(esco_con):
+    rows = _coded_rows(esco_con)
+    coded = CodedIndex.from_rows(rows)
+    queries = [coded.texts[7][:-1], coded.texts[40].upper(), coded.texts[100] + "in"]  # cut, case, suffix
+    idx, sims = coded.lexical_neighbours(queries, 3)
+    assert idx.shape == sims.shape == (3, 3)
+    assert list(idx[:, 0]) == [7, 40, 100]
+    assert (np.diff(sims, axis=1) <= 1e-6).all() and (sims[:, 0] > 0.7).all()

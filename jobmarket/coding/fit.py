@@ -33,7 +33,7 @@ from jobmarket.matching.exact import ExactStage
 from jobmarket.matching.fuzzy import FuzzyStage
 from jobmarket.matching.label_index import LabelIndex
 
-FIT_VERSION = 2  # bump when the recipe changes: stored calibrations of older recipes are refitted
+FIT_VERSION = 3  # bump when the recipe changes: stored calibrations of older recipes are refitted
 GRID = tuple(CombineParams(k=k, tau=tau) for k in (5, 10, 25) for tau in (0.01, 0.05))
 FOLDS = 5
 MAX_QUERIES = 20_000  # coded titles that train the combination (all of them still vote)
@@ -68,11 +68,13 @@ def fit_coded(
     folds: int = FOLDS,
     seed: int = 0,
     max_queries: int = MAX_QUERIES,
-    grid: tuple[CombineParams, ...] = GRID,
+    grid: tuple[CombineParams, ...] | None = None,
 ) -> Calibration:
-    """Learn the combination and the confidence from the coding index by k-fold cross-validation."""
+    """Learn the combination and the confidence from the coding index by k-fold cross-validation
+    (``grid``: the :class:`CombineParams` to choose from, :data:`GRID` by default)."""
     from sklearn.model_selection import KFold
 
+    grid = GRID if grid is None else grid
     if coded.embeddings is None:
         coded.embed(encoder)
     if index.embeddings is None:
@@ -91,7 +93,9 @@ def fit_coded(
     )
     q_vecs = coded.embeddings[queries]
     occ = np.vstack([scorer.scores(q_vecs[s : s + 256]) for s in range(0, len(queries), 256)])
-    nb_idx, nb_sims = _fold_neighbours(coded, queries, fold_of, max(p.k for p in grid))
+    nb_idx, nb_sims, lex_idx, lex_sims = _fold_neighbours(
+        coded, queries, fold_of, max(p.k for p in grid), max(p.lex_k for p in grid)
+    )
     best = None
     for params in grid:
         rows = [
@@ -105,6 +109,8 @@ def fit_coded(
                 exact.get(r),
                 fuzzy.get(r),
                 params,
+                lex_idx[r],
+                lex_sims[r],
             )
             for r in range(len(queries))
         ]
@@ -164,11 +170,15 @@ def _string_hits(index: LabelIndex, config: MatchConfig, keys: list[str], langs:
     return exact, fuzzy
 
 
-def _fold_neighbours(coded: CodedIndex, queries: np.ndarray, fold_of: np.ndarray, k: int):
-    """Each query's ``k`` nearest entries among the other folds' (never its own fold)."""
-    k = min(k, len(coded) - int(np.bincount(fold_of).max()))
+def _fold_neighbours(coded: CodedIndex, queries: np.ndarray, fold_of: np.ndarray, k: int, lex_k: int):
+    """Each query's ``k`` nearest entries by embedding and ``lex_k`` by spelling among the other folds'
+    (never its own fold; the spelling vectorizer is fitted on the other folds too)."""
+    room = len(coded) - int(np.bincount(fold_of).max())
+    k, lex_k = min(k, room), min(lex_k, room)
     nb_idx = np.zeros((len(queries), k), dtype=np.int64)
     nb_sims = np.zeros((len(queries), k), dtype=np.float32)
+    lex_idx = np.zeros((len(queries), lex_k), dtype=np.int64)
+    lex_sims = np.zeros((len(queries), lex_k), dtype=np.float32)
     emb = coded.embeddings
     for f in np.unique(fold_of[queries]):
         rows = np.flatnonzero(fold_of[queries] == f)
@@ -178,7 +188,10 @@ def _fold_neighbours(coded: CodedIndex, queries: np.ndarray, fold_of: np.ndarray
             block = rows[s : s + 512]
             idx, sims = sub.neighbours(emb[queries[block]], k)
             nb_idx[block], nb_sims[block] = train[idx], sims
-    return nb_idx, nb_sims
+        if lex_k:
+            idx, sims = sub.lexical_neighbours([coded.texts[i] for i in queries[rows]], lex_k)
+            lex_idx[rows], lex_sims[rows] = train[idx], sims
+    return nb_idx, nb_sims, lex_idx, lex_sims
 
 
 def _stack(rows, truth) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,8 @@ import numpy as np
 
 from jobmarket.matching.label_index import cached_title_matrix
 
+LEXICAL_BLOCK = 256  # queries per sparse product: a dense block of 256 × entries floats
+
 
 @dataclass(frozen=True)
 class CodedHit:
@@ -38,6 +40,7 @@ class CodedIndex:
     langs: list[dict[tuple[str | None, str], int]]
     embeddings: np.ndarray | None = None
     position: dict[str, int] = field(init=False)
+    _lexical: tuple | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.position = {k: i for i, k in enumerate(self.keys)}
@@ -109,3 +112,28 @@ class CodedIndex:
         part = np.take_along_axis(sims, top, axis=1)
         order = np.argsort(-part, axis=1, kind="stable")
         return np.take_along_axis(top, order, axis=1), np.take_along_axis(part, order, axis=1)
+
+    def lexical_neighbours(self, texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` entries most similar in spelling per text: cosines of character n-gram TF-IDF
+        vectors (best first). It catches what the embedding blurs: typos, inflections and compounds of a
+        coded title, in any script; the vectorizer is fitted on this index's own texts."""
+        if self._lexical is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32)
+            self._lexical = (vec, vec.fit_transform(self.texts).T.tocsr())
+        vec, entries_t = self._lexical
+        k = min(k, len(self))
+        idx = np.zeros((len(texts), k), dtype=np.int64)
+        sims = np.zeros((len(texts), k), dtype=np.float32)
+        q = vec.transform(list(texts))
+        for s in range(0, len(texts), LEXICAL_BLOCK):
+            block = (q[s : s + LEXICAL_BLOCK] @ entries_t).toarray()
+            top = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < len(self) else np.tile(
+                np.arange(len(self)), (len(block), 1)
+            )
+            part = np.take_along_axis(block, top, axis=1)
+            order = np.argsort(-part, axis=1, kind="stable")
+            idx[s : s + LEXICAL_BLOCK] = np.take_along_axis(top, order, axis=1)
+            sims[s : s + LEXICAL_BLOCK] = np.take_along_axis(part, order, axis=1)
+        return idx, sims

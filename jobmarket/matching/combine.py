@@ -1,11 +1,12 @@
 """The signals of one title's candidate occupations, as features of a learned combination.
 
 Candidates are the union of the ESCO-label scores' top occupations, the occupations of the title's
-nearest coded titles, and the exact/fuzzy label hits. Each (title, candidate) pair is described by its
-label score (and its rank and gap to the best), the nearest coded titles' votes for it (similarity-weighted,
-softmax-weighted, counted), how close its nearest coded title is, and the string stages' flags. The
-weights that combine them are fitted by :mod:`jobmarket.coding.fit` (logistic regression, cross-validated
-on the coding index); here only the features are computed, so matching needs numpy only.
+nearest coded titles (by embedding and by spelling), and the exact/fuzzy label hits. Each (title,
+candidate) pair is described by its label score (and its rank and gap to the best), the nearest coded
+titles' votes for it (similarity-weighted, softmax-weighted, counted), how close its nearest coded title
+is, the votes of the coded titles nearest in spelling (character n-grams), and the string stages' flags.
+The weights that combine them are fitted by :mod:`jobmarket.coding.fit` (cross-validated on the coding
+index); here only the features are computed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ RERANK_FEATURES = (
     "label_max",
     "esco_exact",
     "fuzzy",
+    "lex_vote",
+    "lex_sim",
+    "lex_top",
 )
 ZERO_SHOT_FEATURES = ("similarity", "margin")
 
@@ -43,6 +47,7 @@ class CombineParams:
     k: int = 10  # nearest coded titles that vote
     tau: float = 0.03  # temperature of the softmax-weighted vote
     n_label: int = 10  # label-score top occupations that are candidates
+    lex_k: int = 10  # nearest coded titles by spelling (character n-grams) that vote
 
 
 @dataclass
@@ -65,9 +70,12 @@ def title_candidates(
     exact_hit: StageHit | None,
     fuzzy_hit: StageHit | None,
     params: CombineParams,
+    lex_idx: np.ndarray | None = None,
+    lex_sims: np.ndarray | None = None,
 ) -> Candidates:
     """The candidates and :data:`RERANK_FEATURES` of one title (``occ``: its score per occupation;
-    ``nb_idx``/``nb_sims``: its nearest coded entries, best first)."""
+    ``nb_idx``/``nb_sims``: its nearest coded entries, best first; ``lex_idx``/``lex_sims``: its nearest
+    coded entries by spelling)."""
     n_label = min(params.n_label, len(occ))
     top = np.argpartition(-occ, n_label - 1)[:n_label]
     top = top[np.argsort(-occ[top], kind="stable")]
@@ -94,6 +102,24 @@ def title_candidates(
                 vote_cnt[uri] = vote_cnt.get(uri, 0.0) + frac / len(idx)
                 if uri not in nn_sim:
                     nn_sim[uri], nn_rank[uri] = float(s), r
+                if uri not in seen:
+                    seen.add(uri)
+                    uris.append(uri)
+    lex_vote: dict[str, float] = {}
+    lex_sim: dict[str, float] = {}
+    lex_top = 0.0
+    if coded is not None and lex_idx is not None and len(lex_idx):
+        idx, sims = lex_idx[: params.lex_k], lex_sims[: params.lex_k]
+        lex_top = float(sims[0])
+        total_sim = float(sims.clip(min=1e-6).sum())
+        for j, s in zip(idx, sims, strict=True):
+            if s <= 0:  # no n-gram in common: not a neighbour
+                continue
+            counts = coded.counts[j]
+            total = sum(counts.values())
+            for uri, n in counts.items():
+                lex_vote[uri] = lex_vote.get(uri, 0.0) + n / total * float(s) / total_sim
+                lex_sim.setdefault(uri, float(s))
                 if uri not in seen:
                     seen.add(uri)
                     uris.append(uri)
@@ -125,6 +151,9 @@ def title_candidates(
             label_max,
             float(uri in exact),
             (fuzzy_hit.score if uri in fuzzy else 0.0),
+            lex_vote.get(uri, 0.0),
+            lex_sim.get(uri, 0.0),
+            lex_top,
         )
     votes = np.array([vote_lin.get(u, 0.0) for u in uris])
     return Candidates(uris, label, feats, votes)

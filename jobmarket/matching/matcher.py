@@ -104,12 +104,19 @@ class Matcher:
                     )
                     results.append(self._decide(exact.get(i), fuzzy.get(i), occ_scores[row], hit))
                 continue
-            nb_idx, nb_sims = self.coded.neighbours(vectors[start:stop], self.calibration.params.k)
+            params = self.calibration.params
+            nb_idx, nb_sims = self.coded.neighbours(vectors[start:stop], params.k)
+            lex = self.coded.lexical_neighbours(titles[start:stop], params.lex_k) if params.lex_k else None
             for row, i in enumerate(range(start, stop)):
                 hit = self.coded.exact(keys[i], langs[i]) if self.config.use_exact else None
                 results.append(
                     self._decide_coded(
-                        hit, exact.get(i), fuzzy.get(i), occ_scores[row], nb_idx[row], nb_sims[row]
+                        hit,
+                        exact.get(i),
+                        fuzzy.get(i),
+                        occ_scores[row],
+                        (nb_idx[row], nb_sims[row]),
+                        (lex[0][row], lex[1][row]) if lex is not None else (None, None),
                     )
                 )
         return results
@@ -174,20 +181,20 @@ class Matcher:
         exact_hit: StageHit | None,
         fuzzy_hit: StageHit | None,
         occ: np.ndarray,
-        nb_idx: np.ndarray,
-        nb_sims: np.ndarray,
+        neighbours: tuple[np.ndarray, np.ndarray],
+        lexical: tuple[np.ndarray | None, np.ndarray | None],
     ) -> Match:
         cal = self.calibration
         c = title_candidates(
             occ,
             self.embedding.occupations,
             self.embedding.position,
-            nb_idx,
-            nb_sims,
+            *neighbours,
             self.coded,
             exact_hit,
             fuzzy_hit,
             cal.params,
+            *lexical,
         )
         p = cal.scorer(c.features)
         order = np.argsort(-p, kind="stable")
