@@ -45,6 +45,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cache", default="/tmp/jobmarket_training_bench_cache.duckdb")
     ap.add_argument("--model", default="offline")
+    ap.add_argument("--variants", nargs="*", choices=list(VARIANTS), help="run only these (default: all)")
     args = ap.parse_args()
 
     from jobmarket.coding import fit
@@ -64,6 +65,8 @@ def main() -> None:
     rows = {}
     grid = fit.GRID
     for name, (ranker, lex_k) in VARIANTS.items():
+        if args.variants and name not in args.variants:
+            continue
         fit.RANKER = ranker
         fit.GRID = tuple(replace(p, lex_k=lex_k) for p in grid)
         t0 = time.perf_counter()

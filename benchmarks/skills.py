@@ -47,6 +47,7 @@ ESCO_ZIP = DATA / "esco" / "v1.1.1" / "esco_v1.1.1_classification_en_csv.zip"
 RESULTS = ROOT / "benchmarks" / "results"
 SPLITS = ["tech_validation", "house_validation", "tech_test", "house_test", "techwolf_test"]
 NOT_SKILLS = {"LABEL NOT PRESENT", "UNDERSPECIFIED", ""}
+PRECISION_TARGET = 0.75  # the validation precision the extractor's default setting must reach
 
 
 def rp_at_k(ranked: list[str], gold: set[str], k: int) -> float:
@@ -254,13 +255,19 @@ def main() -> None:  # noqa: PLR0915 - a linear script
                 grid.append({"label": label_key, "top_n": top_n, "threshold": float(threshold),
                              **set_metrics(found, g)})
     grid_df = pd.DataFrame(grid)
-    best = grid_df.sort_values("F1", ascending=False).iloc[0].to_dict()
+    # The extractor's operating point: the best validation F1 among the settings whose validation
+    # precision reaches PRECISION_TARGET. Profiles and gaps count findings over thousands of postings, so
+    # a wrong skill found often misleads more than a right one missed (the F1-best setting is reported).
+    best_f1 = grid_df.sort_values("F1", ascending=False).iloc[0].to_dict()
+    precise = grid_df[grid_df["P"] >= PRECISION_TARGET]
+    best = (precise if len(precise) else grid_df).sort_values("F1", ascending=False).iloc[0].to_dict()
     best_emb_only = grid_df[grid_df["label"].isna()].sort_values("F1", ascending=False).iloc[0].to_dict()
     label_only = grid_df[grid_df["threshold"] == 9.0]
     best_label_only = label_only.sort_values("F1", ascending=False).iloc[0].to_dict()
     test_rows = []
     for name, cfg in (("label match only", best_label_only), ("embedding only", best_emb_only),
-                      ("combined (the extractor)", best)):
+                      ("combined, best validation F1", best_f1),
+                      (f"the extractor (best F1 at validation P >= {PRECISION_TARGET})", best)):
         for s in SPLITS:
             test_rows.append({"extractor": name, "split": s,
                               **set_metrics(extracted(s, cfg["threshold"], int(cfg["top_n"]), cfg["label"]),
@@ -291,6 +298,10 @@ def _subset(labels, kinds):
     rows = labels.select(kinds)
     return SkillLabels([labels.uris[i] for i in rows], [labels.langs[i] for i in rows],
                        [labels.texts[i] for i in rows], [labels.kinds[i] for i in rows])
+
+
+def _thr(threshold: float) -> str:
+    return "none (label matching only)" if threshold > 1 else f"{threshold:.2f}"
 
 
 def write_report(table, grid, best, best_label, test, cost, sizes) -> None:
@@ -339,8 +350,11 @@ def write_report(table, grid, best, best_label, test, cost, sizes) -> None:
         "",
         f"Grid: embedding threshold 0.80–0.95 (step 0.01) × top-n per segment (1, 2, 3, 5) × label stage "
         f"(none, or all/preferred labels with fuzzy cutoff off/85/90/95), {len(grid)} settings, micro F1. "
-        f"Best: threshold **{best['threshold']:.2f}**, top-n **{int(best['top_n'])}**, label stage "
-        f"**{best['label']}** (validation P {best['P']:.3f}, R {best['R']:.3f}, F1 {best['F1']:.3f}).",
+        f"The extractor's default: the best validation F1 among settings with validation precision >= "
+        f"{PRECISION_TARGET} (profiles and gaps count findings over many postings; a skill wrongly found "
+        f"often misleads more than one missed): threshold **{_thr(best['threshold'])}**, top-n "
+        f"**{int(best['top_n'])}**, label stage **{best['label']}** (validation P {best['P']:.3f}, R "
+        f"{best['R']:.3f}, F1 {best['F1']:.3f}). Threshold 9 means no embedding findings.",
         "",
         "| extractor | split | P | R | F1 | skills per sentence |",
         "|---|---|---:|---:|---:|---:|",
@@ -368,6 +382,7 @@ def write_report(table, grid, best, best_label, test, cost, sizes) -> None:
     (RESULTS / "skills.md").write_text("\n".join(lines), encoding="utf-8")
     (RESULTS / "skills.json").write_text(json.dumps({
         "ranking": table.to_dict("records"), "test": test.to_dict("records"), "best": best, "cost": cost,
+        "grid": grid.to_dict("records"),
     }, indent=1, default=str), encoding="utf-8")
     print("\n".join(lines))
 

@@ -135,6 +135,14 @@ class Market(QueryMixin, SkillsMixin, CodingMixin, HistoryMixin):
                                         progress=progress, replace_changed=replace_changed,
                                         keep_both=keep_both, engine=engine, ray_address=ray_address,
                                         ray_num_gpus=ray_num_gpus, **options)
+        return self._normalize_one(source, out=out, top_k=top_k, threshold=threshold,
+                                   target_precision=target_precision, progress=progress,
+                                   replace_changed=replace_changed, keep_both=keep_both, engine=engine,
+                                   ray_address=ray_address, ray_num_gpus=ray_num_gpus, **options)
+
+    def _normalize_one(self, source, *, out, top_k, threshold, target_precision, progress, replace_changed,
+                       keep_both, engine, ray_address, ray_num_gpus, ray_batch=None,
+                       **options) -> NormalizeResult | None:
         options["descriptions"] = self._description_policy(options.get("descriptions"))
         opts = NormalizeOptions(**options)
         if target_precision is not None and not 0 < target_precision < 1:
@@ -154,10 +162,13 @@ class Market(QueryMixin, SkillsMixin, CodingMixin, HistoryMixin):
         try:
             report = normalize_file(self.db, source, get_encoder, opts, progress=progress,
                                     replace=replace_changed, keep_both=keep_both, engine=engine,
-                                    ray_address=ray_address, ray_num_gpus=ray_num_gpus)
+                                    ray_address=ray_address, ray_num_gpus=ray_num_gpus,
+                                    ray_batch=ray_batch)
         finally:
             self.connect()
         self._after_normalize()
+        if report is None:  # a Ray batch's first pass
+            return None
         if out is not None:
             export_results(self.con, report.run_id, out)
         return NormalizeResult(report, self.results(report.run_id))
@@ -171,16 +182,34 @@ class Market(QueryMixin, SkillsMixin, CodingMixin, HistoryMixin):
         says which files were already written (each a whole run: rerunning reproduces them)."""
         for path in files:
             file_kind(path)  # an unsupported file fails before any run
+        batch = None
+        if kwargs.get("engine") == "ray" and len(files) > 1:
+            # One Ray job for all files' titles: a first pass collects them, then each file is written.
+            from jobmarket.engines.ray import RayBatch
+
+            batch = RayBatch(address=kwargs.get("ray_address"), num_gpus=kwargs.get("ray_num_gpus", 0.0),
+                             progress=kwargs.get("progress", False))
         reports = []
-        for i, path in enumerate(files):
-            try:
-                reports.append(self.normalize(path, **kwargs).report)
-            except JobmarketError as exc:
-                if not i:
-                    raise
-                first = str(exc).strip().splitlines()[0]
-                raise JobmarketError(f"{first} (file {i + 1} of {len(files)}; the {i} before it are written, "
-                                     "each as its own run)") from exc
+        try:
+            passes = ("collect", "write") if batch is not None else ("write",)
+            for step in passes:
+                for i, path in enumerate(files):
+                    try:
+                        result = self._normalize_one(path, out=None, ray_batch=batch, **kwargs)
+                    except JobmarketError as exc:
+                        if not i and step == passes[0]:
+                            raise
+                        first = str(exc).strip().splitlines()[0]
+                        written = i if step == "write" else 0
+                        raise JobmarketError(f"{first} (file {i + 1} of {len(files)}; the {written} before "
+                                             "it are written, each as its own run)") from exc
+                    if result is not None:
+                        reports.append(result.report)
+                if step == "collect":
+                    batch.run()
+        finally:
+            if batch is not None:
+                batch.close()
         # The connection may have been reopened by each run: the rows are built on the current one.
         results = [NormalizeResult(r, self.results(r.run_id)) for r in reports]
         rows = results[0].rows.project(f"{_sql_lit(reports[0].source)} AS source, *")

@@ -74,7 +74,8 @@ def test_coded_titles_decide_and_are_learned_by_cross_validation(esco_con, encod
     cal = fit_coded(index, encoder, coded, MatchConfig(), "tiny", "v1", folds=3)
     assert cal.kind == "coded-kfold" and cal.n_examples == len(coded)
     assert cal.provenance["chosen"] in cal.provenance["grid"] and 0 <= cal.provenance["oof_acc@1"] <= 1
-    assert cal.scorer.features[:3] == ["label", "label_gap", "label_rank"] and len(cal.scorer.coef) == len(RERANK_FEATURES)
+    assert cal.scorer.features[:3] == ["label", "label_gap", "label_rank"]
+    assert len(cal.scorer.coef) == len(RERANK_FEATURES)
     m = Matcher(index, encoder, MatchConfig(top_k=3), cal, coded)
     (hit, other) = m.match(["chef de partie", "sous chef"], ["en", "en"])
     # An exact coded title: the coders' answer, whatever the labels say.

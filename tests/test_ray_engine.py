@@ -51,3 +51,41 @@ def test_ray_engine_equals_local_engine(local_ray, tmp_path, esco_subset, tiny_m
         titles_l[["title_id", "title_clean", "language", "n_postings"]])
     np.testing.assert_allclose(np.stack(titles_r["embedding"]), np.stack(titles_l["embedding"]), atol=1e-5)
     assert cache_r >= rep_r.n_unique_titles  # the workers' vectors were cached in the store
+
+
+def test_a_glob_is_one_ray_job_and_equals_the_local_engine(local_ray, tmp_path, esco_subset, tiny_model,
+                                                            monkeypatch):
+    import pandas as pd
+
+    from jobmarket.engines import ray as ray_engine
+
+    rows = pd.read_csv(postings_file(tmp_path / "all.csv", 150), dtype=str, keep_default_na=False)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for i, (lo, hi) in enumerate(((0, 70), (50, 120), (100, 150)), 1):  # overlapping weeks share titles
+        rows.iloc[lo:hi].to_csv(folder / f"2026-W0{i}.csv", index=False)
+    jobs = []
+    real = ray_engine.match_titles
+    monkeypatch.setattr(ray_engine, "match_titles", lambda con, *a, **k: (jobs.append(
+        con.execute("SELECT count(*) FROM _unique_titles").fetchall()[0][0]), real(con, *a, **k))[1])
+    glob = str(folder / "2026-W*.csv")
+    with Market.open(tmp_path / "local.duckdb", model=str(tiny_model), esco=[esco_subset]) as m:
+        local = m.normalize(glob, threshold=0.99)
+        local_rows = local.rows.df()
+    with Market.open(tmp_path / "ray.duckdb", model=str(tiny_model), esco=[esco_subset]) as m:
+        remote = m.normalize(glob, threshold=0.99, engine="ray")
+        remote_rows = remote.rows.df()
+        cached = m.sql("SELECT count(*) AS n FROM embedding_cache WHERE route = 'anchor'")["n"][0]
+    unique_per_file = [f.report.n_unique_titles for f in remote.files]
+    # One Ray job for the three files, each title once although the weeks overlap.
+    assert len(jobs) == 1 and max(unique_per_file) < jobs[0] < sum(unique_per_file)
+    assert remote.run_ids == local.run_ids and [f.report.engine for f in remote.files] == ["ray"] * 3
+    assert [f.counts for f in remote.files] == [f.counts for f in local.files]
+    assert remote.n_rows == 70 + 70 + 50 == sum(remote.counts.values())
+    key = ["source", "source_row"]
+    exact = [*key, "posting_id", "title_clean", "status", "reason", "occupation_uri", "method"]
+    a = remote_rows.sort_values(key).reset_index(drop=True)
+    b = local_rows.sort_values(key).reset_index(drop=True)
+    assert a[exact].equals(b[exact])
+    np.testing.assert_allclose(a["score"].astype(float), b["score"].astype(float), atol=1e-5)
+    assert cached >= jobs[0]  # the job's vectors reached the store's cache through the files' runs

@@ -24,6 +24,7 @@ class EngineOptions:
     progress: bool = False
     address: str | None = None  # a cluster to join (Ray: HEAD:6379); None: a local one
     num_gpus: float = 0.0  # GPU share per worker
+    batch: object | None = None  # a RayBatch: a file of a folder or glob, matched with the others
 
 
 class MatchEngine(Protocol):

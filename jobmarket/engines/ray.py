@@ -7,14 +7,23 @@ whose workers load the encoder and the label index once each (on a GPU where the
 local engine's ``_match_rows``. The store reads those shards back and writes the run exactly as the local
 engine does, in one transaction.
 
+A folder or glob of files (:class:`RayBatch`) is one Ray job, not one per file: a first pass reads and
+cleans every file and collects its unique titles; the titles of all files, deduplicated, are matched in
+one job per matcher (files whose titles need other label languages or another calibration form their own
+group); each file's run then takes its rows from that job's shards and writes itself as a single-file run
+would, with the same run identity and rows.
+
 On a multi-node cluster ``shard_dir`` must be storage every node sees (NFS, or a path Ray's Parquet
 reader understands such as ``s3://…``), and the nodes need jobmarket and the model installed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -60,9 +69,89 @@ class RayEngine:
 
     def match(self, con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher,
               options: EngineOptions) -> None:
+        if options.batch is not None:  # a file of a folder or glob: its titles were matched with the others'
+            options.batch.fill(con, matcher)
+            return
         match_titles(con, encoder, matcher.index, matcher.config, address=options.address,
                      num_gpus=options.num_gpus, chunk_size=options.chunk_size, progress=options.progress,
                      coding=(matcher.calibration, matcher.coded))
+
+
+def matcher_key(matcher: Matcher) -> str:
+    """What decides a title's match besides its text: label languages, calibration, settings."""
+    cal = matcher.calibration.calibration_id if matcher.calibration is not None else None
+    ident = [matcher.encoder.model_id, sorted(matcher.index.languages), cal, asdict(matcher.config)]
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class _Group:
+    encoder: object
+    matcher: Matcher
+    shards: list[str] = field(default_factory=list)
+    matches: str | None = None
+
+
+class RayBatch:
+    """The unique titles of many files, matched on Ray in one job per matcher (see the module's doc).
+
+    ``collecting`` while the first pass runs: :meth:`collect` takes each file's ``_unique_titles``;
+    :meth:`run` matches them; then each file's run calls :meth:`fill` through :class:`RayEngine`.
+    """
+
+    def __init__(self, *, address: str | None = None, num_gpus: float = 0.0, chunk_size: int = 20_000,
+                 progress: bool = False) -> None:
+        self.address, self.num_gpus, self.chunk_size, self.progress = address, num_gpus, chunk_size, progress
+        self.root = Path(tempfile.mkdtemp(prefix="jobmarket-ray-batch-"))
+        self.groups: dict[str, _Group] = {}
+        self.collecting = True
+        self.jobs = 0  # Ray jobs run (one per matcher group)
+
+    def collect(self, con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher) -> None:
+        key = matcher_key(matcher)
+        group = self.groups.setdefault(key, _Group(encoder, matcher))
+        shard = self.root / "files" / key / f"file-{len(group.shards):05d}.parquet"
+        shard.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY (SELECT title_id, title_clean, language FROM _unique_titles) TO '{shard}' "
+                    "(FORMAT parquet)")
+        group.shards.append(str(shard))
+
+    def run(self) -> None:
+        """One Ray job per group over its files' titles, deduplicated (a title in many files goes once)."""
+        sections = sql_sections("normalize.sql")
+        (self.root / "matches").mkdir(exist_ok=True)
+        for key, group in self.groups.items():
+            con = duckdb.connect(":memory:")
+            try:
+                con.execute(sections["unique_titles_from_shards"], [group.shards])
+                con.execute(sections["create_match_rows"])
+                match_titles(con, group.encoder, group.matcher.index, group.matcher.config,
+                             address=self.address, num_gpus=self.num_gpus, chunk_size=self.chunk_size,
+                             progress=self.progress, coding=(group.matcher.calibration, group.matcher.coded),
+                             cache=False)
+                group.matches = str(self.root / "matches" / f"{key}.parquet")
+                con.execute(f"COPY _match_rows TO '{group.matches}' (FORMAT parquet)")
+            finally:
+                con.close()
+            self.jobs += 1
+        self.collecting = False
+
+    def fill(self, con: duckdb.DuckDBPyConnection, matcher: Matcher) -> None:
+        """This file's rows of ``_match_rows``, from its group's job."""
+        group = self.groups.get(matcher_key(matcher))
+        if group is None or group.matches is None:
+            raise JobmarketError("this file's titles were not matched in the batch's Ray job (the store "
+                                 "changed between the passes?): run it again")
+        con.execute(sql_sections("normalize.sql")["insert_batch_matches"], [group.matches])
+        n = con.execute("SELECT count(*) FROM _unique_titles").fetchall()[0][0]
+        got = con.execute(sql_sections("normalize.sql")["match_rows_count"]).fetchall()[0][0]
+        if got != n:
+            raise JobmarketError(f"the batch's Ray job has {got:,} of this file's {n:,} unique titles")
+        key = getattr(matcher.encoder, "cache_id", matcher.encoder.model_id)
+        con.execute(sql_sections("normalize.sql")["cache_from_match_rows"], [key, key])
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def match_titles(
@@ -79,9 +168,11 @@ def match_titles(
     shard_dir: str | Path | None = None,
     progress: bool = True,
     coding: tuple | None = None,
+    cache: bool = True,
 ) -> None:
     """Fill the TEMP table ``_match_rows`` from ``_unique_titles`` on Ray (see the module's doc);
-    ``coding``: the matcher's (calibration, coding index), so workers decide as the driver would."""
+    ``coding``: the matcher's (calibration, coding index), so workers decide as the driver would;
+    ``cache``: stage the workers' vectors into the run's embedding cache (a batch does it per file)."""
     try:
         import ray
     except ImportError:
@@ -119,8 +210,9 @@ def match_titles(
         got = con.execute(sections["match_rows_count"]).fetchall()[0][0]
         if got != n:
             raise JobmarketError(f"the Ray engine returned {got:,} of {n:,} unique titles")
-        key = getattr(encoder, "cache_id", encoder.model_id)
-        con.execute(sections["cache_from_match_rows"], [key, key])
+        if cache:
+            key = getattr(encoder, "cache_id", encoder.model_id)
+            con.execute(sections["cache_from_match_rows"], [key, key])
     finally:
         if not shard_dir:
             shutil.rmtree(root, ignore_errors=True)

@@ -16,7 +16,11 @@ import numpy as np
 
 from jobmarket.matching.label_index import cached_title_matrix
 
-LEXICAL_BLOCK = 256  # queries per sparse product: a dense block of 256 × entries floats
+BLOCK = 256  # queries per similarity block: a dense block of 256 × entries floats
+# Character n-grams found in more than this share of the index's titles are left out of the spelling
+# vectors: they weigh little (low idf) yet make every title a neighbour of every other, so the sparse
+# product, and the search, grow with the index squared.
+LEXICAL_MAX_DF = 0.05
 
 
 @dataclass(frozen=True)
@@ -99,19 +103,16 @@ class CodedIndex:
         return CodedHit(uri, top / total, total, dict(votes))
 
     def neighbours(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` most similar entries per title vector: (indices, cosines), best first."""
+        """The ``k`` most similar entries per title vector: (indices, cosines), best first. Queries go in
+        blocks, so the similarity matrix in memory is a block × entries, not titles × entries."""
         if self.embeddings is None:
             raise ValueError("embed the coding index before searching it")
         k = min(k, len(self))
-        sims = q @ self.embeddings.T
-        top = (
-            np.argpartition(-sims, k - 1, axis=1)[:, :k]
-            if k < len(self)
-            else np.tile(np.arange(len(self)), (len(q), 1))
-        )
-        part = np.take_along_axis(sims, top, axis=1)
-        order = np.argsort(-part, axis=1, kind="stable")
-        return np.take_along_axis(top, order, axis=1), np.take_along_axis(part, order, axis=1)
+        idx = np.zeros((len(q), k), dtype=np.int64)
+        sims = np.zeros((len(q), k), dtype=np.float32)
+        for s in range(0, len(q), BLOCK):
+            idx[s : s + BLOCK], sims[s : s + BLOCK] = _top_k(q[s : s + BLOCK] @ self.embeddings.T, k)
+        return idx, sims
 
     def lexical_neighbours(self, texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` entries most similar in spelling per text: cosines of character n-gram TF-IDF
@@ -120,20 +121,32 @@ class CodedIndex:
         if self._lexical is None:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
-            vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32)
-            self._lexical = (vec, vec.fit_transform(self.texts).T.tocsr())
+            # A small index is searched with every n-gram: the cut only buys speed on large ones.
+            for max_df in (LEXICAL_MAX_DF if len(self) >= 1_000 else 1.0, 1.0):
+                vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
+                                      dtype=np.float32, max_df=max_df)
+                try:
+                    self._lexical = (vec, vec.fit_transform(self.texts).T.tocsr())
+                    break
+                except ValueError:  # every n-gram too common (near-identical titles): keep them all
+                    continue
         vec, entries_t = self._lexical
         k = min(k, len(self))
         idx = np.zeros((len(texts), k), dtype=np.int64)
         sims = np.zeros((len(texts), k), dtype=np.float32)
         q = vec.transform(list(texts))
-        for s in range(0, len(texts), LEXICAL_BLOCK):
-            block = (q[s : s + LEXICAL_BLOCK] @ entries_t).toarray()
-            top = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < len(self) else np.tile(
-                np.arange(len(self)), (len(block), 1)
-            )
-            part = np.take_along_axis(block, top, axis=1)
-            order = np.argsort(-part, axis=1, kind="stable")
-            idx[s : s + LEXICAL_BLOCK] = np.take_along_axis(top, order, axis=1)
-            sims[s : s + LEXICAL_BLOCK] = np.take_along_axis(part, order, axis=1)
+        for s in range(0, len(texts), BLOCK):
+            idx[s : s + BLOCK], sims[s : s + BLOCK] = _top_k((q[s : s + BLOCK] @ entries_t).toarray(), k)
         return idx, sims
+
+
+def _top_k(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ``k`` largest values' columns and values, largest first."""
+    top = (
+        np.argpartition(-block, k - 1, axis=1)[:, :k]
+        if k < block.shape[1]
+        else np.tile(np.arange(block.shape[1]), (len(block), 1))
+    )
+    part = np.take_along_axis(block, top, axis=1)
+    order = np.argsort(-part, axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1), np.take_along_axis(part, order, axis=1)

@@ -116,7 +116,8 @@ def normalize_file(
     ray_address: str | None = None,
     ray_num_gpus: float = 0.0,
     chunk_size: int = TITLE_CHUNK,
-) -> NormalizeReport:
+    ray_batch=None,
+) -> NormalizeReport | None:
     """Normalize one postings file into the store at ``db``; returns what happened, with counts.
 
     The work happens in a private DuckDB (:class:`~jobmarket.store.workspace.Workspace`); the store is
@@ -129,7 +130,8 @@ def normalize_file(
     The run supersedes the current runs over the same path (and of identical content): they stay as
     history, out of every current view; ``keep_both`` keeps them current, ``replace`` deletes them in the
     run's own transaction. ``engine``: a name of :mod:`jobmarket.engines.registry` (``local``, or ``ray``
-    to encode and match on a Ray cluster).
+    to encode and match on a Ray cluster). ``ray_batch``: a :class:`~jobmarket.engines.ray.RayBatch` of
+    many files; while it collects, the run stops after building its matcher and returns None.
     """
     options = options or NormalizeOptions()
     options = replace_fields(options, lang=standard_option(options.lang, "language"),
@@ -166,14 +168,15 @@ def normalize_file(
         try:
             return _run(ws, path, read, encoder, options, match_engine, steps,
                         replace=replace, keep_both=keep_both, engine=engine, ray_address=ray_address,
-                        ray_num_gpus=ray_num_gpus, chunk_size=chunk_size, progress=progress)
+                        ray_num_gpus=ray_num_gpus, chunk_size=chunk_size, progress=progress,
+                        ray_batch=ray_batch)
         finally:
             encoder.cache = saved_cache
 
 
 def _run(ws: Workspace, path: Path, read, encoder, options: NormalizeOptions, match_engine, steps, *,
          replace: bool, keep_both: bool, engine: str, ray_address: str | None, ray_num_gpus: float,
-         chunk_size: int, progress: bool) -> NormalizeReport:
+         chunk_size: int, progress: bool, ray_batch) -> NormalizeReport | None:
     con = ws.con
     sections = sql_sections("normalize.sql")
     with ws.reading():
@@ -214,11 +217,17 @@ def _run(ws: Workspace, path: Path, read, encoder, options: NormalizeOptions, ma
         with steps(f"calibrating the matcher ({what})"):
             calibration = fit_calibration(need, index, encoder, options.match)
     matcher = Matcher(index, encoder, options.match, calibration, need.coded)
+    if ray_batch is not None and ray_batch.collecting:  # a batch's first pass: its titles, no run written
+        if need.calibration is None:
+            with ws.writing():
+                save_calibration(con, calibration)
+        ray_batch.collect(con, encoder, matcher)
+        return None
     for name in ("create_match_rows", "match_views", "candidate_view", "titles_view"):
         con.execute(sections[name])
     with steps(f"matching {n_unique:,} unique titles ({engine})"):
         engine_options = EngineOptions(chunk_size=chunk_size, progress=progress, address=ray_address,
-                                       num_gpus=ray_num_gpus)
+                                       num_gpus=ray_num_gpus, batch=ray_batch)
         match_engine.match(con, encoder, matcher, engine_options)
 
     with steps("writing the store"):

@@ -178,6 +178,21 @@ SELECT title_id, title_clean, language, occupation_uri, score, margin, method, s
        cand_uris, cand_scores, embedding, similarity, method_score, confidence, cand_confidences
 FROM read_parquet(?);
 
+-- name: unique_titles_from_shards
+-- A Ray batch (engines/ray.py RayBatch): the unique titles of many files' runs, each title once.
+CREATE OR REPLACE TEMP TABLE _unique_titles AS
+SELECT row_number() OVER (ORDER BY title_id) AS k, title_id, title_clean, language
+FROM (SELECT title_id, min(title_clean) AS title_clean, min(language) AS language
+      FROM read_parquet(?) GROUP BY title_id);
+
+-- name: insert_batch_matches
+-- One file's rows of a Ray batch's matches: those of its own unique titles.
+INSERT INTO _match_rows
+SELECT m.title_id, m.title_clean, m.language, m.occupation_uri, m.score, m.margin, m.method, m.status,
+       m.reason, m.cand_uris, m.cand_scores, m.embedding, m.similarity, m.method_score, m.confidence,
+       m.cand_confidences
+FROM read_parquet(?) m SEMI JOIN _unique_titles u ON u.title_id = m.title_id;
+
 -- name: match_rows_count
 SELECT count(*) FROM _match_rows;
 
