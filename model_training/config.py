@@ -63,6 +63,9 @@ class TrainConfig:
     # Bookkeeping.
     logging_steps: int = 10
     eval_steps: int = 0  # 0: evaluate at the end only
+    # With eval_steps: keep the checkpoint with the best dev score (held-out occupations), not the last.
+    # Longer runs can drift from what the first few hundred steps taught (see benchmarks/training.md).
+    best_on_dev: str | None = None  # a dev metric, e.g. "dev_titles_cosine_map@100"
     save_steps: int = 200
     save_total_limit: int = 2
     resume: bool = True  # continue from the newest checkpoint in output_dir/checkpoints
@@ -130,6 +133,8 @@ class TrainConfig:
                 raise JobmarketError(f"mix takes non-negative shares of {', '.join(SOURCES)}")
             if self.max_steps <= 0:
                 raise JobmarketError("mix needs max_steps (the shares are of max_steps × batch_size pairs)")
+        if self.best_on_dev and (not self.eval_steps or self.save_steps % self.eval_steps):
+            raise JobmarketError("best_on_dev needs eval_steps, and save_steps a multiple of it")
         if not 0 <= self.dev_fraction < 1:
             raise JobmarketError("dev_fraction must be in [0, 1)")
 

@@ -256,6 +256,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         logging_steps=cfg.logging_steps,
         eval_strategy="steps" if cfg.eval_steps and evaluator else "no",
         eval_steps=cfg.eval_steps or None,
+        load_best_model_at_end=bool(cfg.best_on_dev and cfg.eval_steps and evaluator),
+        metric_for_best_model=f"eval_{cfg.best_on_dev}" if cfg.best_on_dev else None,
+        greater_is_better=True,
         save_strategy="steps",
         save_steps=cfg.save_steps,
         save_total_limit=cfg.save_total_limit,
@@ -280,6 +283,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         "steps": result.global_step,
         "train_runtime_s": result.metrics.get("train_runtime"),
     }
+    if args.load_best_model_at_end:  # the model now is that checkpoint's, not the last step's
+        metrics["best_checkpoint"] = Path(trainer.state.best_model_checkpoint or "").name or None
+        metrics["best_dev"] = trainer.state.best_metric
     if cfg.hierarchy_stage:
         from model_training.hierarchy import train_hierarchy
 

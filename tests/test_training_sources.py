@@ -95,6 +95,9 @@ def test_mix_sizes_sources_and_holds_out_dev_occupations(esco_subset, tmp_path):
         TrainConfig(esco=["x"], mix={"skills": 1}, max_steps=-1).validate()
     with pytest.raises(JobmarketError, match="mix"):
         TrainConfig(esco=["x"], mix={"nope": 1}, max_steps=5).validate()
+    with pytest.raises(JobmarketError, match="best_on_dev needs eval_steps"):
+        TrainConfig(esco=["x"], best_on_dev="dev_titles_cosine_map@100", eval_steps=30, save_steps=40
+                    ).validate()
 
 
 def test_mixed_run_trains_title_routes_and_saves_held_out(tmp_path, tiny_model, esco_subset):
@@ -116,7 +119,9 @@ def test_mixed_run_trains_title_routes_and_saves_held_out(tmp_path, tiny_model, 
         loss="mnrl",
         max_steps=6,
         logging_steps=2,
-        save_steps=100,
+        eval_steps=3,
+        save_steps=3,
+        best_on_dev="dev_titles_cosine_map@100",
         dev_fraction=0.2,
         dev_max_queries=20,
         num_threads=1,
@@ -126,6 +131,10 @@ def test_mixed_run_trains_title_routes_and_saves_held_out(tmp_path, tiny_model, 
     metrics = json.loads((out / "training_metrics.json").read_text())
     assert metrics["metrics"]["steps"] == 6
     assert "dev_titles_cosine_map@100" in metrics["metrics"]["dev"]
+    # The saved model is the checkpoint with the best dev score, which the final dev check reproduces.
+    assert metrics["metrics"]["best_checkpoint"] in ("checkpoint-3", "checkpoint-6")
+    assert metrics["metrics"]["dev"]["dev_titles_cosine_map@100"] == pytest.approx(
+        metrics["metrics"]["best_dev"], abs=1e-6)
     held = json.loads((out / "dev_occupations.json").read_text())
     assert held and all(u.startswith("http://data.europa.eu/esco/occupation/") for u in held)
 
