@@ -105,15 +105,13 @@ class RayBatch:
         self.root = Path(tempfile.mkdtemp(prefix="jobmarket-ray-batch-"))
         self.groups: dict[str, _Group] = {}
         self.collecting = True
-        self.jobs = 0  # Ray jobs run (one per matcher group)
 
     def collect(self, con: duckdb.DuckDBPyConnection, encoder, matcher: Matcher) -> None:
         key = matcher_key(matcher)
         group = self.groups.setdefault(key, _Group(encoder, matcher))
         shard = self.root / "files" / key / f"file-{len(group.shards):05d}.parquet"
         shard.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"COPY (SELECT title_id, title_clean, language FROM _unique_titles) TO '{shard}' "
-                    "(FORMAT parquet)")
+        con.table("_unique_titles").select("title_id, title_clean, language").write_parquet(str(shard))
         group.shards.append(str(shard))
 
     def run(self) -> None:
@@ -130,10 +128,9 @@ class RayBatch:
                              progress=self.progress, coding=(group.matcher.calibration, group.matcher.coded),
                              cache=False)
                 group.matches = str(self.root / "matches" / f"{key}.parquet")
-                con.execute(f"COPY _match_rows TO '{group.matches}' (FORMAT parquet)")
+                con.table("_match_rows").write_parquet(group.matches)
             finally:
                 con.close()
-            self.jobs += 1
         self.collecting = False
 
     def fill(self, con: duckdb.DuckDBPyConnection, matcher: Matcher) -> None:
@@ -142,13 +139,14 @@ class RayBatch:
         if group is None or group.matches is None:
             raise JobmarketError("this file's titles were not matched in the batch's Ray job (the store "
                                  "changed between the passes?): run it again")
-        con.execute(sql_sections("normalize.sql")["insert_batch_matches"], [group.matches])
-        n = con.execute("SELECT count(*) FROM _unique_titles").fetchall()[0][0]
-        got = con.execute(sql_sections("normalize.sql")["match_rows_count"]).fetchall()[0][0]
+        sections = sql_sections("normalize.sql")
+        con.execute(sections["insert_batch_matches"], [group.matches])
+        n = con.execute(sections["unique_titles_count"]).fetchall()[0][0]
+        got = con.execute(sections["match_rows_count"]).fetchall()[0][0]
         if got != n:
             raise JobmarketError(f"the batch's Ray job has {got:,} of this file's {n:,} unique titles")
         key = getattr(matcher.encoder, "cache_id", matcher.encoder.model_id)
-        con.execute(sql_sections("normalize.sql")["cache_from_match_rows"], [key, key])
+        con.execute(sections["cache_from_match_rows"], [key, key])
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
