@@ -38,6 +38,8 @@ def test_skill_gap_in_chromium(browser_parts, dashboard_store):
         b.type_into(d, "Search ESCO occupations", "accountant")
         b.choose(d, "Occupation", "accountant (")
         b.choose(d, "Demand: postings from", "IE (")
+        # "manage budgets" is a cross-sector skill: shown once broad skills are switched on.
+        b.switch_on(d, "Include transversal and cross-sector skills")
 
         title = b.wait_for(d, '[data-testid="stHeading"]', 120, text="Largest gaps")
         assert "manage budgets" in title.text

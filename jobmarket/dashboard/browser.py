@@ -119,6 +119,16 @@ def choose(driver, label: str, option: str, timeout: float = 120.0) -> None:
     settle(driver, timeout)
 
 
+def switch_on(driver, label: str, timeout: float = 120.0) -> None:
+    """Turn on the Streamlit toggle (or checkbox) labelled ``label``."""
+    from selenium.webdriver.common.by import By
+
+    box = wait_for(driver, '[data-testid="stCheckbox"]', timeout, text=label)
+    if box.find_element(By.CSS_SELECTOR, "input").get_attribute("aria-checked") != "true":
+        box.find_element(By.CSS_SELECTOR, "label").click()
+        settle(driver, timeout)
+
+
 def type_into(driver, label: str, text: str, timeout: float = 120.0) -> None:
     """Type ``text`` and Enter into the Streamlit text input labelled ``label``."""
     from selenium.webdriver.common.by import By
