@@ -141,12 +141,9 @@ class CodedIndex:
 
 
 def _top_k(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the ``k`` largest values' columns and values, largest first."""
-    top = (
-        np.argpartition(-block, k - 1, axis=1)[:, :k]
-        if k < block.shape[1]
-        else np.tile(np.arange(block.shape[1]), (len(block), 1))
-    )
-    part = np.take_along_axis(block, top, axis=1)
-    order = np.argsort(-part, axis=1, kind="stable")
-    return np.take_along_axis(top, order, axis=1), np.take_along_axis(part, order, axis=1)
+    """Per row, the ``k`` largest values' columns and values, largest first. torch's topk: numpy's
+    argpartition is several times slower on rows of 100k entries, worst on the zeros of sparse rows."""
+    import torch
+
+    values, columns = torch.topk(torch.from_numpy(np.ascontiguousarray(block)), k, dim=1)
+    return columns.numpy().astype(np.int64), values.numpy()
