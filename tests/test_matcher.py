@@ -104,3 +104,31 @@ def test_soft_maximum_prefers_occupations_with_several_fitting_labels():
     hard = Matcher(index(), encoder({"dev": [1.0, 1.005, 0.0, 0.0]}),
                    MatchConfig(temperature=0.0, preferred_bonus=0.0))
     assert hard.match(["dev"], [None])[0].occupation_uri == NURSE
+
+
+def test_label_matrices_are_cached_per_language(tmp_path, monkeypatch):
+    """A run with other label languages loads the languages already embedded instead of encoding again,
+    and every row of the assembled matrix is its own label's vector."""
+    monkeypatch.setenv("JOBMARKET_HOME", str(tmp_path))
+    encoded: list[str] = []
+
+    class Counting(FakeEncoder):
+        model_id = "fake-per-language"
+
+        def encode_titles(self, texts):
+            encoded.extend(texts)
+            return super().encode_titles(texts)
+
+    enc = Counting(encoder({}).vectors)
+    both = index()
+    both.embed(enc)
+    assert sorted(encoded) == sorted(both.texts)
+    for row, i in enumerate(both.embedded_rows):
+        assert np.allclose(both.embeddings[row], FakeEncoder(enc.vectors).encode_titles([both.texts[i]])[0])
+    encoded.clear()
+    english = LabelIndex.from_rows([r for r in zip(both.uris, both.langs, both.texts, both.kinds, strict=True)
+                                    if r[1] == "en"])
+    english.embed(enc)
+    assert encoded == []  # English came from its own cached matrix
+    assert np.array_equal(english.embeddings, both.embeddings[[lang == "en" for lang in both.langs]])
+    assert len(list((tmp_path / "label_index").glob("*.npy"))) == 2  # one file per language

@@ -3,6 +3,8 @@ that key by precision so vectors of different precision never mix."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from jobmarket.encoders.sentence_transformer import Encoder
 from jobmarket.errors import JobmarketError
 from jobmarket.matching.embedding import EmbeddingScorer
 from jobmarket.matching.label_index import LabelIndex, _matrix_cache_path
+from jobmarket.matching.matcher import Matcher
 from tests.conftest import SHARED, need_shared, skip_or_fail
 
 JOBBERT = SHARED / "jobbert_eval" / "titles.csv"
@@ -22,7 +25,8 @@ def test_resolve_precision_order(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert resolve_precision("fp32", "cpu") == "fp32"
     assert resolve_precision("bf16", "cpu") == "bf16"
-    assert resolve_precision("auto", "cpu") == "fp32"  # bf16 is opt-in on a CPU (encoders/precision.py)
+    # bf16 on a CPU that computes it natively (the matcher re-scores near ties in fp32), else fp32
+    assert resolve_precision("auto", "cpu") == ("bf16" if cpu_has_bf16() else "fp32")
     monkeypatch.setenv(ENV_VAR, "fp32")
     assert resolve_precision("auto", "cpu") == "fp32"  # the environment decides "auto"
     assert resolve_precision(None, "cpu") == "fp32"
@@ -97,11 +101,63 @@ def test_label_matrix_cache_keys_by_precision(tiny_model, tmp_path, monkeypatch)
     assert len(list((tmp_path / "label_index").glob("*.npy"))) == 2
 
 
+def _matcher_top1(encoder: Encoder, rows, titles, refine: bool = True,
+                  delta: float | None = None) -> tuple[list[str], Matcher]:
+    matcher = Matcher(LabelIndex.from_rows(rows), encoder)
+    if not refine:
+        matcher.refiner = None
+    elif delta is not None and matcher.refiner is not None:
+        matcher.refiner.delta = delta
+    return [m.candidates[0][0] for m in matcher.match(titles, ["en"] * len(titles))], matcher
+
+
+class _CoarseLowPrecision(Encoder):
+    """The tiny model, whose bf16 vectors are fp32's to cosine 0.9999999, with a low precision as coarse as
+    the real model's bf16 (vectors moved by ~0.0015, seeded by the text): near ties then flip."""
+
+    def _forward(self, texts, task):
+        vecs = super()._forward(texts, task)
+        if self.precision == "fp32":
+            return vecs
+        for i, t in enumerate(texts):
+            vecs[i] += np.random.default_rng(zlib.crc32(t.encode())).normal(0, 0.0015 / vecs.shape[1] ** 0.5,
+                                                                            vecs.shape[1])
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def test_near_ties_rescored_in_fp32_give_fp32_top1(tiny_model, monkeypatch, tmp_path):
+    """bf16 alone flips near ties; with them re-scored in fp32 the matcher's top-1 is fp32's, and only the
+    near-tied titles and their deciding labels were encoded again."""
+    monkeypatch.setenv("JOBMARKET_HOME", str(tmp_path))  # own label-matrix cache
+    rows, titles = _labels_and_titles(400)
+    titles = list(dict.fromkeys(titles))
+    real = Encoder(str(tiny_model), cache=MemoryEmbeddingStore(), precision="bf16")
+    top_real_bf16, _ = _matcher_top1(real, rows, titles)
+    enc = _CoarseLowPrecision(str(tiny_model), cache=MemoryEmbeddingStore(), precision="fp32")
+    enc.model_id += "-coarse"  # its own label matrices in the file cache, apart from the real bf16 ones
+    top_fp32, plain = _matcher_top1(enc, rows, titles)
+    assert plain.refiner is None  # fp32 needs no refinement
+    assert np.mean([a == b for a, b in zip(top_real_bf16, top_fp32, strict=True)]) >= 0.995  # real bf16
+    enc.precision = "bf16"
+    raw, _ = _matcher_top1(enc, rows, titles, refine=False)
+    # The stand-in moves occupation scores by up to ~0.002 (real bf16 on the real model: 0.0017, which the
+    # default delta of 0.002 covers since both ends rarely move apart at once); twice that margin here.
+    refined, matcher = _matcher_top1(enc, rows, titles, delta=0.004)
+    raw_agree = np.mean([a == b for a, b in zip(raw, top_fp32, strict=True)])
+    agree = np.mean([a == b for a, b in zip(refined, top_fp32, strict=True)])
+    assert raw_agree < 0.99  # coarse vectors flip near ties ...
+    assert agree >= 0.995  # ... and re-scoring them in fp32 restores fp32's choice
+    stats = matcher.refiner.stats
+    assert stats.titles == len(titles) and 0 < stats.refined < len(titles)
+    assert 0 < stats.labels < len(matcher.index.texts)
+
+
 @pytest.mark.slow
 def test_bf16_top1_agreement_real_model():
-    """The offline multilingual-e5-small: bf16 top-1 over 600 ESCO occupations against fp32 on 300 real
-    vacancy titles. Measured 98.3%: under the 99.5% a default needs, which is why ``auto`` stays fp32 on a
-    CPU; this guards the opt-in ``--precision bf16`` from getting worse."""
+    """The offline multilingual-e5-small through normalize's matcher: bf16 (the CPU default where it is
+    native) against fp32 over 600 ESCO occupations on 300 real vacancy titles. bf16 alone agreed on 98.3%;
+    with the near ties re-scored in fp32 the bar of a default, 99.5%, must hold (the tune half in full:
+    benchmarks/results/speed.md)."""
     from jobmarket.encoders.offline.install import is_installed, offline_model_path
 
     if not is_installed():
@@ -110,7 +166,7 @@ def test_bf16_top1_agreement_real_model():
         pytest.skip("this CPU has no native bf16")
     rows, titles = _labels_and_titles()
     enc = Encoder(str(offline_model_path()), precision="fp32")
-    top_fp32 = _top1(enc, rows, titles)
+    top_fp32, _ = _matcher_top1(enc, rows, titles)
     enc.precision = "bf16"
-    top_bf16 = _top1(enc, rows, titles)
-    assert (top_bf16 == top_fp32).mean() >= 0.97
+    top_bf16, _ = _matcher_top1(enc, rows, titles)
+    assert np.mean([a == b for a, b in zip(top_bf16, top_fp32, strict=True)]) >= 0.995

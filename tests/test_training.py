@@ -212,7 +212,7 @@ def test_training_lowers_loss_and_round_trips(tmp_path, tiny_model, esco_subset)
     assert min(drops) > 0 and float(np.mean(drops)) > 0.5, drops
 
     # Save/load round trip: a standard folder, routes seen by jobmarket's Encoder, same vectors.
-    enc = Encoder(str(out))
+    enc = Encoder(str(out), precision="fp32")  # the same vectors as the trained model's own fp32 encode
     assert (enc.title_route, enc.skill_route) == ("anchor", "positive")
     assert enc.dim == 32
     v = enc.encode_titles(["nurse"])

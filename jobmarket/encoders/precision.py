@@ -1,10 +1,11 @@
 """Which numeric precision the encoder runs in: fp32, or bf16/fp16 autocast where the hardware has it.
 
-On CPUs with AVX-512 BF16 or AMX, bf16 autocast gives vectors at cosine >= 0.9999 to fp32, but on the
-offline model its top-1 over ESCO occupations agreed with fp32 on only 98.3% of 300 real titles
-(tests/test_precision.py; the bar for a default is 99.5%), although it embeds 1.83x faster than fp32 on an
-idle 2-core CPU (benchmarks/results/speed.md). So on a CPU ``auto`` is fp32 and bf16 is opt-in
-(``--precision bf16``). On CUDA ``auto`` takes bf16 where the GPU supports it, else fp16.
+On CPUs with AVX-512 BF16 or AMX, bf16 autocast embeds ~1.8-2.3x faster than fp32 (benchmarks/results/
+speed.md) at cosine >= 0.9999, but moves occupation scores by up to ~0.002: alone it picked another top-1
+occupation than fp32 for 0.65% of the tune half of the JobBERT titles. The matcher therefore re-scores the
+near ties in fp32 (:mod:`jobmarket.matching.refine`), after which the top-1 agrees with fp32's on 99.95% of
+them. So ``auto`` is bf16 on such CPUs, and on CUDA bf16 where the GPU supports it, else fp16; fp32
+elsewhere.
 
 The choice is, in order: the ``precision`` argument (``--precision``) unless it is ``auto``; the
 environment variable ``JOBMARKET_PRECISION``; the hardware.
@@ -70,7 +71,7 @@ def resolve_precision(requested: str | None, device_type: str) -> str:
         import torch
 
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "fp32"  # CPU: see the module's doc for why bf16 is opt-in
+    return "bf16" if device_type == "cpu" and cpu_has_bf16() else "fp32"
 
 
 @contextlib.contextmanager

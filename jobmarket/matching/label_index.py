@@ -98,24 +98,44 @@ class LabelIndex:
     def embed(self, encoder, include_hidden: bool = False) -> None:
         """Embed every distinct label text once (titles route: labels are titles too).
 
-        ESCO's labels are the same for every store, so their matrix is also kept in a file cache shared by
-        all stores and processes: a new store does not spend minutes re-encoding 100k+ labels.
+        ESCO's labels are the same for every store, so their matrices are also kept in a file cache shared
+        by all stores and processes, one file per language: a new store, or a run with another set of
+        label languages, loads the languages it has seen instead of re-encoding 100k+ labels.
         """
         rows = [i for i, k in enumerate(self.kinds) if include_hidden or k != "hidden"]
-        texts = [self.texts[i] for i in rows]
-        # The cache key names the precision too (bf16 and fp32 matrices are never mixed).
-        path = _matrix_cache_path(getattr(encoder, "cache_id", encoder.model_id), texts)
-        if path.exists():
-            self.embeddings = np.load(path)
-        else:
-            self.embeddings = encoder.encode_titles(texts)
-            _save_atomic(path, self.embeddings)
+        by_lang: dict[str, list[int]] = defaultdict(list)
+        for pos, i in enumerate(rows):
+            by_lang[self.langs[i]].append(pos)
+        key = getattr(encoder, "cache_id", encoder.model_id)
+        parts = [(by_lang[lang], [self.texts[rows[p]] for p in by_lang[lang]]) for lang in sorted(by_lang)]
+        paths = [_matrix_cache_path(key, texts) for _, texts in parts]
+        todo = sum(len(texts) for (_, texts), path in zip(parts, paths, strict=True) if not path.exists())
+        report, done = getattr(encoder, "progress", None), 0
+        matrix: np.ndarray | None = None
+        for (part, texts), path in zip(parts, paths, strict=True):
+            if path.exists():
+                vecs = np.load(path)
+            else:
+                if report is not None:  # one count over all languages, not one per language
+                    encoder.progress = lambda n, _total, base=done: report(base + n, todo)
+                try:
+                    vecs = encoder.encode_titles(texts)
+                finally:
+                    if report is not None:
+                        encoder.progress = report
+                _save_atomic(path, vecs)
+                done += len(texts)
+            if matrix is None:
+                matrix = np.empty((len(rows), vecs.shape[1]), dtype=np.float32)
+            matrix[part] = vecs
+        self.embeddings = matrix if matrix is not None else np.zeros((0, 0), dtype=np.float32)
         self.embedded_rows = np.asarray(rows)
 
 
 def cached_title_matrix(encoder, texts: list[str]) -> np.ndarray:
-    """``encoder.encode_titles(texts)`` kept in a file, as the label matrix is (coding indexes): a second
-    store or process loads the matrix instead of encoding again."""
+    """``encoder.encode_titles(texts)`` kept in a file (a language's labels, a coding index): a second
+    store or process loads the matrix instead of encoding again. The key names the model, its precision
+    (bf16 and fp32 matrices are never mixed) and the texts."""
     path = _matrix_cache_path(getattr(encoder, "cache_id", encoder.model_id), texts)
     if path.exists():
         return np.load(path)

@@ -21,6 +21,7 @@ from jobmarket.matching.embedding import EmbeddingScorer
 from jobmarket.matching.exact import ExactStage
 from jobmarket.matching.fuzzy import FuzzyStage
 from jobmarket.matching.label_index import LabelIndex
+from jobmarket.matching.refine import NearTieRefiner
 from jobmarket.text.keys import normalize_label
 
 __all__ = ["Match", "MatchConfig", "Matcher"]
@@ -64,6 +65,9 @@ class Matcher:
         self.exact = ExactStage(index)
         self.fuzzy = FuzzyStage(index, self.config.fuzzy_cutoff)
         self.embedding = EmbeddingScorer(index, self.config.temperature, self.config.preferred_bonus)
+        # bf16/fp16 vectors: near ties are re-scored in fp32, so the top-1 stays fp32's.
+        low = getattr(encoder, "precision", "fp32") != "fp32"
+        self.refiner = NearTieRefiner(index, self.embedding, encoder) if low else None
         self.threshold = self.config.threshold  # a similarity floor, when the user gives one
         self.min_confidence = self._min_confidence()
 
@@ -95,6 +99,8 @@ class Matcher:
         for start in range(0, len(titles), self.config.chunk_size):
             stop = min(start + self.config.chunk_size, len(titles))
             occ_scores = self.embedding.scores(vectors[start:stop])
+            if self.refiner is not None:
+                self.refiner.refine(titles[start:stop], vectors[start:stop], occ_scores)
             if not self.rerank:
                 for row, i in enumerate(range(start, stop)):
                     hit = (
