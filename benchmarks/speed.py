@@ -12,7 +12,8 @@ indexing at 2.5x the bare fp32 encoder means bf16 (and dedupe) paid off, whateve
    (``matching/refine.py``), on the **tune** half of the JobBERT titles (``jobmarket.evaluation.split``)
    against the English labels;
 4. title cleaning (clean + language detection) in pairs/s, in one process and over the process pool;
-5. clustering's per-cluster bookkeeping (stable ids, centroids, language centring) at 100k and 400k
+5. skills (the default extractor) on the EURES descriptions, cold and warm, in postings/s and segments/s;
+6. clustering's per-cluster bookkeeping (stable ids, centroids, language centring) at 100k and 400k
    synthetic titles, loops of the earlier code against the bincount/np.add.at version.
 
     python benchmarks/speed.py [--precision auto] [--index-lang en ...] [--tune-n 0] [--skip-normalize]
@@ -164,6 +165,46 @@ def agreement(model: str, n_titles: int, n_occupations: int = 0) -> dict:
             "occupations": len(set(index.uris)), "variants": out}
 
 
+# ---------------------------------------------------------------- 3b. skills on the EURES descriptions
+def skills_run(model: str) -> dict:
+    """``jobmarket skills``' extractor (label stage + embedding stage, the default settings) over the EURES
+    descriptions: skill label vectors, then a cold run (no sentence cached) and a warm one (all cached)."""
+    import pandas as pd
+    from skills_eures import ESCO_ZIP, EURES, _groups
+
+    from jobmarket.encoders.cache import MemoryEmbeddingStore
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.esco.load import import_esco
+    from jobmarket.skills.extractor import SkillExtractor
+    from jobmarket.skills.labels import SkillLabels
+    from jobmarket.store.connection import connect
+    from jobmarket.text.language import detect_language
+
+    con = connect(":memory:")
+    import_esco(con, [ESCO_ZIP], progress=False)
+    labels = SkillLabels.from_store(con)
+    df = pd.read_csv(EURES, dtype=str, keep_default_na=False)
+    texts = df["full_description"].tolist()
+    langs = [detect_language(t) for t in texts]
+    cache = MemoryEmbeddingStore()
+    enc = Encoder(model, cache=cache)
+    ext = SkillExtractor.default(labels, enc)
+    emb = ext.stages[-1]
+    t0 = time.perf_counter()
+    _ = emb.label_vectors
+    out = {"postings": len(texts), "precision": enc.precision, "label_vectors_s": time.perf_counter() - t0,
+           "skill_labels": len(emb.label_texts)}
+    ext.stages[0].find_many([])  # the automaton, built once
+    before = len(cache._data)
+    for run in ("cold", "warm"):
+        t0 = time.perf_counter()
+        found = ext.extract_many(texts, langs, groups=_groups(df, None))
+        out[f"{run}_s"] = time.perf_counter() - t0
+    out["segments_embedded"] = len(cache._data) - before
+    out["findings"] = sum(len(f) for f in found)
+    return out
+
+
 # ---------------------------------------------------------------- 4. title cleaning
 def cleaning(n: int) -> dict:
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -289,6 +330,24 @@ def write(res: dict) -> None:
             lines.append(f"| {name} | {v['agreement']:.2%} | {v['seconds']:.1f} | {v['refined_titles']:,} | "
                          f"{v['refined_labels']:,} |")
         lines.append("")
+    sk = res.get("skills")
+    if sk:
+        lines += [f"## skills on the EURES descriptions (default extractor, precision {sk['precision']})", "",
+                  f"{sk['postings']:,} postings; {sk['segments_embedded']:,} distinct foreground segments "
+                  f"embedded in the cold run; {sk['findings']:,} findings. Skill label vectors "
+                  f"({sk['skill_labels']:,} labels, once per model and store): "
+                  f"{sk['label_vectors_s']:.1f} s.",
+                  "", "| run | seconds | postings/s | segments/s | / bare fp32 | / bare bf16 |",
+                  "|---|---|---|---|---|---|"]
+        for run in ("cold", "warm"):
+            sec = sk[f"{run}_s"]
+            seg = sk["segments_embedded"] / sec if run == "cold" else None
+            ratio = ((f"{seg / b['fp32_per_s']:.2f}x", f"{seg / b['bf16_per_s']:.2f}x") if (seg and b)
+                     else ("", ""))
+            lines.append(f"| {run} | {sec:.1f} | {sk['postings'] / sec:,.0f} | "
+                         f"{f'{seg:,.0f}' if seg else '-'} | {ratio[0]} | {ratio[1]} |")
+        lines += ["", "Cold: every distinct foreground segment is embedded; warm: the same run again with "
+                  "the sentence vectors cached (a portal's next batch repeats most sentences).", ""]
     c = res.get("cleaning")
     if c:
         lines += ["## title cleaning + language detection", "",
@@ -326,7 +385,7 @@ def main() -> None:
     ap.add_argument("--merge", action="store_true",
                     help="keep the sections of results/speed.json this run skips (a run in parts)")
     ap.add_argument("--skip", nargs="*", default=[],
-                    choices=["bare", "normalize", "agreement", "cleaning", "clustering"])
+                    choices=["bare", "normalize", "agreement", "skills", "cleaning", "clustering"])
     args = ap.parse_args()
     from jobmarket.encoders.offline.install import offline_model_path
 
@@ -348,6 +407,9 @@ def main() -> None:
     if "agreement" not in args.skip:
         res["agreement"] = agreement(model, args.tune_n, args.agree_occupations)
         print(res["agreement"], flush=True)
+    if "skills" not in args.skip:
+        res["skills"] = skills_run(model)
+        print(res["skills"], flush=True)
     if "cleaning" not in args.skip:
         res["cleaning"] = cleaning(args.clean_n)
         print(res["cleaning"], flush=True)

@@ -85,7 +85,7 @@ Title→skills pairs per language: {langs}. The run saw {seen:,} pairs ({metrics
 {rows}
 
 Training loss (mean over the run): {metrics.get("train_loss", float("nan")):.4f}.
-
+{_matcher_defaults(metrics.get("matcher_defaults"))}
 ## Hyper-parameters
 | parameter | value |
 |---|---|
@@ -95,3 +95,12 @@ Training loss (mean over the run): {metrics.get("train_loss", float("nan")):.4f}
     path = out / "README.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _matcher_defaults(fitted: dict | None) -> str:
+    if not fitted:
+        return ""
+    return (f"\nMatcher settings for this model (matcher_defaults.json, fitted on the {fitted['half']} half "
+            f"of the JobBERT titles, {fitted['titles']:,} titles): soft-maximum temperature "
+            f"{fitted['temperature']}, preferred-label bonus {fitted['preferred_bonus']}; embedding-stage "
+            f"acc@1 {fitted['acc@1']:.3f} there.\n")

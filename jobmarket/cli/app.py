@@ -77,6 +77,7 @@ review_app.command("export")(review.review_export)
 model_app.command("install-offline")(model.install_offline)
 model_app.command("info")(model.model_info)
 model_app.command("list")(model.model_list)
+model_app.command("fit-defaults")(model.model_fit_defaults)
 # `model train` forwards every argument, --help included, to model_training's own command.
 model_app.command("train", add_help_option=False,
                   context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -61,6 +62,29 @@ def model_list() -> None:
     out.print(t)
     if not folders:
         out.print("no models yet: `jobmarket model install-offline`, then `jobmarket model train`")
+
+
+@one_line_errors
+def model_fit_defaults(
+    model: Model = DEFAULT_MODEL,
+    data: Annotated[Path, typer.Option(help="Folder with jobbert_eval/titles.csv and esco/.")] = Path(
+        "../shared/data"),
+    precision: Precision = "auto",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Fit and show, without saving.")] = False,
+) -> None:
+    """Fit the matcher's temperature and preferred-label bonus for a model on the tune half of the JobBERT
+    titles and save them in its folder (matcher_defaults.json), where normalize reads them."""
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.evaluation.data import EvalData
+    from jobmarket.evaluation.tuning import fit_model_defaults
+
+    enc = Encoder(model, precision=precision)
+    with out.status(f"fitting on the tune half ({enc.name})"):
+        fitted = fit_model_defaults(enc, EvalData(root=data), save=not dry_run)
+    out.print(f"temperature {fitted['temperature']}, preferred-label bonus {fitted['preferred_bonus']}: "
+              f"tune-half acc@1 {fitted['acc@1']:.3f}, MRR@10 {fitted['MRR@10']:.3f} "
+              f"({fitted['titles']:,} titles)")
+    out.print(f"saved to {fitted['path']}" if "path" in fitted else "not saved (--dry-run)")
 
 
 def model_train(ctx: typer.Context) -> None:

@@ -11,6 +11,7 @@ from jobmarket.coding.importer import EMPTY_INDEX, index_version
 from jobmarket.matching._base import MatchConfig
 from jobmarket.matching.calibration import Calibration
 from jobmarket.matching.coded import CodedIndex
+from jobmarket.matching.defaults import resolve_config
 from jobmarket.matching.label_index import LabelIndex
 from jobmarket.sql import sql_sections
 
@@ -80,6 +81,7 @@ def find_calibration(
     """Read (quickly, while the store is attached) the coding index and the matching stored calibration."""
     from jobmarket.coding import fit
 
+    config = resolve_config(config, encoder)  # the key names the model's temperature and bonus
     model_id = model_identity(encoder)
     coded = coded_index(con) if use_codes else None
     version = index_version(con) if coded is not None else EMPTY_INDEX
@@ -92,6 +94,7 @@ def fit_calibration(need: CalibrationNeed, index: LabelIndex, encoder, config: M
     """Fit what :func:`find_calibration` did not find (no store access: minutes, not holding the store)."""
     from jobmarket.coding import fit
 
+    config = resolve_config(config, encoder)
     if index.embeddings is None:
         index.embed(encoder)
     if need.coded is not None:

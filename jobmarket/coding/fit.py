@@ -28,6 +28,7 @@ from jobmarket.matching._base import MatchConfig
 from jobmarket.matching.calibration import Calibration, Isotonic, Linear, precision_curve
 from jobmarket.matching.coded import CodedIndex
 from jobmarket.matching.combine import RERANK_FEATURES, ZERO_SHOT_FEATURES, CombineParams, title_candidates
+from jobmarket.matching.defaults import resolve_config
 from jobmarket.matching.embedding import EmbeddingScorer
 from jobmarket.matching.exact import ExactStage
 from jobmarket.matching.fuzzy import FuzzyStage
@@ -87,6 +88,7 @@ def fit_coded(
     rng = np.random.default_rng(seed)
     queries = np.sort(rng.choice(n, max_queries, replace=False)) if n > max_queries else np.arange(n)
     truth = [coded.majority(i) for i in queries]
+    config = resolve_config(config, encoder)
     scorer = EmbeddingScorer(index, config.temperature, config.preferred_bonus)
     exact, fuzzy = _string_hits(
         index, config, [coded.keys[i] for i in queries], [_main_lang(coded, i) for i in queries]
@@ -326,6 +328,7 @@ def fit_esco_labels(
 
     if index.embeddings is None:
         index.embed(encoder)
+    config = resolve_config(config, encoder)
     scorer = EmbeddingScorer(index, config.temperature, config.preferred_bonus)
     rows = np.asarray(index.embedded_rows)
     col_of_uri: dict[str, list[int]] = {}

@@ -7,9 +7,10 @@ cached by (model id, route, text) so a text is never encoded twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -169,6 +170,16 @@ class Encoder:
             or self.model.get_sentence_embedding_dimension
         )
         return int(get())
+
+    @contextlib.contextmanager
+    def uncached(self) -> Iterator[None]:
+        """Encode without reading or filling the cache: for texts kept elsewhere (ESCO's label matrices live
+        in their own file cache; copying 100k+ of them into every store only costs writing time)."""
+        saved, self.cache = self.cache, MemoryEmbeddingStore()
+        try:
+            yield
+        finally:
+            self.cache = saved
 
     def encode_titles(self, texts: Sequence[str]) -> np.ndarray:
         """Embed job titles as queries: sentence-transformers' ``encode_query`` (the ``anchor`` route of

@@ -9,6 +9,7 @@ calibration is fitted on it by k-fold as normalize would, never on the titles ev
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -30,9 +31,11 @@ def evaluate_coding(
     lang: str = "en",
     targets: Sequence[float] = TARGETS,
     top_k: int = 10,
+    config=None,
 ) -> dict[str, float]:
     """Metrics of the matcher on ``titles`` (columns ``title``, ``occupation_uri``) with ``codes`` (a
-    DataFrame of ``title``, ``occupation_uri`` or a coding file) as the coding index (None: zero-shot)."""
+    DataFrame of ``title``, ``occupation_uri`` or a coding file) as the coding index (None: zero-shot).
+    ``config``: a :class:`MatchConfig` (its ``top_k`` is set to ``top_k``); None: the defaults."""
     from jobmarket.coding.calibrations import load_or_fit
     from jobmarket.coding.importer import add_codes, import_codes, remove_codes
     from jobmarket.matching._base import MatchConfig
@@ -40,7 +43,7 @@ def evaluate_coding(
     from jobmarket.matching.matcher import Matcher
     from jobmarket.text.clean import clean_title
 
-    config = MatchConfig(top_k=top_k)
+    config = replace(config or MatchConfig(), top_k=top_k)
     index = LabelIndex.from_store(con, [lang])
     n_codes = 0
     if codes is not None:

@@ -28,9 +28,10 @@ class MatchConfig:
     # An occupation's score is a soft maximum over its labels (T·log Σ exp(cos/T)): one label decides, but
     # an occupation whose several labels all fit edges out one with a single lucky label. Preferred labels
     # get a small bonus: they name the occupation itself, alternatives often a narrower or wider job.
-    # Chosen on the JobBERT validation titles (benchmarks/results/normalize.md): +2.7 points acc@1.
-    temperature: float = 0.01  # 0: plain maximum
-    preferred_bonus: float = 0.01
+    # None: the model's own, fitted on the tune half of the JobBERT titles (matcher_defaults.json in its
+    # folder, `jobmarket model fit-defaults`), else 0.01 and 0.01 (jobmarket.matching.defaults).
+    temperature: float | None = None  # 0: plain maximum
+    preferred_bonus: float | None = None
 
 
 @dataclass

@@ -119,7 +119,7 @@ class LabelIndex:
                 if report is not None:  # one count over all languages, not one per language
                     encoder.progress = lambda n, _total, base=done: report(base + n, todo)
                 try:
-                    vecs = encoder.encode_titles(texts)
+                    vecs = _encode_uncached(encoder, texts)
                 finally:
                     if report is not None:
                         encoder.progress = report
@@ -130,6 +130,15 @@ class LabelIndex:
             matrix[part] = vecs
         self.embeddings = matrix if matrix is not None else np.zeros((0, 0), dtype=np.float32)
         self.embedded_rows = np.asarray(rows)
+
+
+def _encode_uncached(encoder, texts: list[str]) -> np.ndarray:
+    """The label matrix is its own cache: the encoder's per-text cache (the store's) is left out of it."""
+    uncached = getattr(encoder, "uncached", None)
+    if uncached is None:
+        return encoder.encode_titles(texts)
+    with uncached():
+        return encoder.encode_titles(texts)
 
 
 def cached_title_matrix(encoder, texts: list[str]) -> np.ndarray:

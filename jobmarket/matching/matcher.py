@@ -17,6 +17,7 @@ from jobmarket.matching._base import Match, MatchConfig, StageHit
 from jobmarket.matching.calibration import Calibration
 from jobmarket.matching.coded import CodedHit, CodedIndex
 from jobmarket.matching.combine import title_candidates, zero_shot_features
+from jobmarket.matching.defaults import resolve_config
 from jobmarket.matching.embedding import EmbeddingScorer
 from jobmarket.matching.exact import ExactStage
 from jobmarket.matching.fuzzy import FuzzyStage
@@ -50,7 +51,7 @@ class Matcher:
     ) -> None:
         self.index = index
         self.encoder = encoder
-        self.config = config or MatchConfig()
+        self.config = resolve_config(config, encoder)  # the model's temperature and bonus where left open
         self.calibration = calibration
         self.coded = coded if coded is not None and len(coded) else None
         if self.coded is not None and calibration is None:
@@ -100,7 +101,9 @@ class Matcher:
             stop = min(start + self.config.chunk_size, len(titles))
             occ_scores = self.embedding.scores(vectors[start:stop])
             if self.refiner is not None:
-                self.refiner.refine(titles[start:stop], vectors[start:stop], occ_scores)
+                anchors = [self._anchors(exact.get(i), fuzzy.get(i), occ_scores[row])
+                           for row, i in enumerate(range(start, stop))]
+                self.refiner.refine(titles[start:stop], vectors[start:stop], occ_scores, anchors)
             if not self.rerank:
                 for row, i in enumerate(range(start, stop)):
                     hit = (
@@ -126,6 +129,22 @@ class Matcher:
                     )
                 )
         return results
+
+    def _anchors(self, exact_hit: StageHit | None, fuzzy_hit: StageHit | None, occ: np.ndarray) -> list[int]:
+        """The occupation columns whose scores the decision compares besides the best: a fuzzy hit's
+        occupations and the rank they must reach (when one is that close to it), and the occupations sharing
+        an exact label."""
+        position = self.embedding.position
+        cols: list[int] = []
+        if fuzzy_hit is not None:
+            k = min(self.config.fuzzy_agree_k, len(occ)) - 1
+            kth = int(np.argpartition(-occ, k)[k])
+            hits = [position[u] for u in fuzzy_hit.uris if u in position]
+            if any(abs(occ[c] - occ[kth]) <= self.refiner.delta for c in hits):
+                cols += [*hits, kth]
+        if exact_hit is not None and len(exact_hit.uris) > 1:
+            cols += [position[u] for u in exact_hit.uris if u in position]
+        return cols
 
     # ---------------------------------------------------------------- without coded titles
     def _decide(

@@ -26,6 +26,7 @@ from jobmarket.errors import JobmarketError
 from jobmarket.io.reader import read_postings
 from jobmarket.io.values import standard_option
 from jobmarket.matching._base import MatchConfig
+from jobmarket.matching.defaults import resolve_config
 from jobmarket.matching.label_index import LabelIndex, available_languages
 from jobmarket.matching.languages import LanguageChoice, choose_index_languages
 from jobmarket.matching.matcher import Matcher
@@ -189,6 +190,8 @@ def _run(ws: Workspace, path: Path, read, encoder, options: NormalizeOptions, ma
         previous = con.execute(sections["previous_run"], [str(path), str(path.resolve())]).fetchall()
         have_langs = available_languages(con)
         info = con.execute(sql_sections("matching.sql")["occupation_info"], [options.label_lang]).fetch_df()
+    # The model's own temperature and bonus (or the constants), in the run's identity and params.
+    options = replace_fields(options, match=resolve_config(options.match, encoder))
     run_id = run_id_for(read.source_sha256, encoder.model_id, options, esco, coding_index)
 
     with steps("cleaning titles and detecting languages"):
