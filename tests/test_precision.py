@@ -113,14 +113,14 @@ def _matcher_top1(encoder: Encoder, rows, titles, refine: bool = True,
 
 class _CoarseLowPrecision(Encoder):
     """The tiny model, whose bf16 vectors are fp32's to cosine 0.9999999, with a low precision as coarse as
-    the real model's bf16 (vectors moved by ~0.0015, seeded by the text): near ties then flip."""
+    the real model's bf16 (vectors moved by ~0.003, seeded by the text): near ties then flip."""
 
     def _forward(self, texts, task):
         vecs = super()._forward(texts, task)
         if self.precision == "fp32":
             return vecs
         for i, t in enumerate(texts):
-            vecs[i] += np.random.default_rng(zlib.crc32(t.encode())).normal(0, 0.0015 / vecs.shape[1] ** 0.5,
+            vecs[i] += np.random.default_rng(zlib.crc32(t.encode())).normal(0, 0.003 / vecs.shape[1] ** 0.5,
                                                                             vecs.shape[1])
         return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
@@ -140,13 +140,24 @@ def test_near_ties_rescored_in_fp32_give_fp32_top1(tiny_model, monkeypatch, tmp_
     assert np.mean([a == b for a, b in zip(top_real_bf16, top_fp32, strict=True)]) >= 0.995  # real bf16
     enc.precision = "bf16"
     raw, _ = _matcher_top1(enc, rows, titles, refine=False)
-    # The stand-in moves occupation scores by up to ~0.002 (real bf16 on the real model: 0.0017, which the
+    # The stand-in moves occupation scores by up to ~0.004 (real bf16 on the real model: 0.0017, which the
     # default delta of 0.002 covers since both ends rarely move apart at once); twice that margin here.
-    refined, matcher = _matcher_top1(enc, rows, titles, delta=0.004)
-    raw_agree = np.mean([a == b for a, b in zip(raw, top_fp32, strict=True)])
-    agree = np.mean([a == b for a, b in zip(refined, top_fp32, strict=True)])
-    assert raw_agree < 0.99  # coarse vectors flip near ties ...
-    assert agree >= 0.995  # ... and re-scoring them in fp32 restores fp32's choice
+    refined, matcher = _matcher_top1(enc, rows, titles, delta=0.008)
+    # Agreement up to exact ties: the random model's labels tie to 1e-6 at times, where fp32 itself picks
+    # by how a batch was padded.
+    enc.precision = "fp32"
+    occ = plain.embedding.scores(enc.encode_titles(titles))
+    pos = plain.embedding.position
+
+    def agreement(tops):
+        return np.mean([a == b or abs(occ[i, pos[a]] - occ[i, pos[b]]) < 1e-5
+                        for i, (a, b) in enumerate(zip(tops, top_fp32, strict=True))])
+
+    raw_agree, agree = agreement(raw), agreement(refined)
+    assert raw_agree < 0.995  # coarse vectors flip near ties ...
+    off = [(titles[i], a, b, float(occ[i, pos[a]]), float(occ[i, pos[b]]), float(occ[i].max()))
+           for i, (a, b) in enumerate(zip(refined, top_fp32, strict=True)) if a != b]
+    assert agree >= 0.995 and agree > raw_agree, off  # ... and re-scoring them restores fp32's choice
     stats = matcher.refiner.stats
     assert stats.titles == len(titles) and 0 < stats.refined < len(titles)
     assert 0 < stats.labels < len(matcher.index.texts)
@@ -170,3 +181,18 @@ def test_bf16_top1_agreement_real_model():
     enc.precision = "bf16"
     top_bf16, _ = _matcher_top1(enc, rows, titles)
     assert np.mean([a == b for a, b in zip(top_bf16, top_fp32, strict=True)]) >= 0.995
+
+
+def test_label_matrices_stay_out_of_the_encoders_cache(tiny_model, tmp_path, monkeypatch):
+    """ESCO's label matrix is its own (file) cache: embedding it leaves the store's per-text cache empty,
+    while titles still go through that cache."""
+    monkeypatch.setenv("JOBMARKET_HOME", str(tmp_path))
+    rows, titles = _labels_and_titles(5)
+    cache = MemoryEmbeddingStore()
+    enc = Encoder(str(tiny_model), cache=cache, precision="fp32")
+    index = LabelIndex.from_rows(rows[:50])
+    index.embed(enc)
+    assert index.embeddings.shape[0] == len(index.texts) and not cache._data
+    enc.encode_titles(titles)
+    assert len(cache._data) == len(set(titles))
+    assert enc.cache is cache  # restored after the label matrix

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from jobmarket.encoders.cache import MemoryEmbeddingStore
 from jobmarket.matching.embedding import EmbeddingScorer
 from jobmarket.matching.label_index import LabelIndex
 
@@ -59,6 +60,9 @@ class NearTieRefiner:
         self.max_labels = max_labels
         self.fp32 = copy.copy(encoder)
         self.fp32.precision = "fp32"
+        # Its own in-memory cache: the fp32 vectors serve this run's decisions only, and the store's cache
+        # (a DuckDB lookup per call, twice a chunk) cost more than the encoding it saved.
+        self.fp32.cache = MemoryEmbeddingStore()
         self.stats = RefineStats()
         self._encoded: set[int] = set()  # label columns already re-encoded (the encoder caches their vectors)
         starts = scorer._starts
@@ -101,8 +105,10 @@ class NearTieRefiner:
             plan.append((int(r), parts))
         cols = list(needed)
         texts = [self.index.texts[self.index.embedded_rows[c]] for c in cols]
-        label32 = dict(zip(cols, self.fp32.encode_titles(texts), strict=True))
-        title32 = self.fp32.encode_titles([titles[r] for r in rows])
+        # One call for labels and titles (both go through the titles route): one length-sorted pass.
+        vecs = self.fp32.encode_titles(texts + [titles[r] for r in rows])
+        label32 = dict(zip(cols, vecs[: len(cols)], strict=True))
+        title32 = vecs[len(cols):]
         t = sc.temperature
         for (r, parts), q in zip(plan, title32, strict=True):
             for o, ocols, low in parts:
