@@ -3,8 +3,8 @@
 bf16 vectors are at cosine >= 0.9999 to fp32 yet move an occupation's score by up to a few thousandths;
 where a title's best occupations are closer than that, bf16 alone would pick another top-1 than fp32
 does on a few percent of titles. Only those titles are re-scored: their fp32 vector and the fp32 vectors
-of the labels that decide their near occupations' scores are encoded (and cached by text like any
-vector), the rest keeps the low-precision scores. The fp32 top-1 lies among the near occupations
+of the labels that decide their near occupations' scores are encoded (kept in the refiner's own memory
+cache for the run), the rest keeps the low-precision scores. The fp32 top-1 lies among the near occupations
 whenever each score moves by less than half of ``delta``, so the pick is fp32's own.
 """
 
@@ -29,8 +29,9 @@ DELTA = 0.002
 # Within a near occupation only its best labels are re-encoded: those within WINDOW of its best label
 # (further ones weigh at most exp(-WINDOW / T) = 0.14 in its soft maximum at T = 0.01), at most MAX_LABELS
 # of them. The fp32 encoding of labels is the refinement's cost. On the EURES postings' 1,818 titles against
-# 10 languages' labels, top-1 agreement with the fp32 run: 99.28% in bf16 alone; 99.78% re-encoding 3.4k
-# labels (these settings); 99.94% with no cap, for 6.0k labels and 1.3x the time.
+# 10 languages' labels, top-1 agreement with the fp32 run: 99.28% in bf16 alone; 99.78% with these settings
+# (5.4k labels re-encoded, the string stages' comparisons included); 99.94% with no cap and without those
+# comparisons, for 6.0k labels.
 WINDOW = 0.02
 MAX_LABELS: int | None = 4
 
@@ -47,8 +48,8 @@ class RefineStats:
 class NearTieRefiner:
     """Re-scores each title's near-tied occupations from fp32 vectors of the title and of the deciding labels.
 
-    ``encoder`` is the low-precision one; an fp32 view of it (the same model and cache) encodes what is
-    re-scored. ``scorer`` is the matcher's :class:`EmbeddingScorer` over ``index``.
+    ``encoder`` is the low-precision one; an fp32 view of it (the same model, its own memory cache) encodes
+    what is re-scored. ``scorer`` is the matcher's :class:`EmbeddingScorer` over ``index``.
     """
 
     def __init__(self, index: LabelIndex, scorer: EmbeddingScorer, encoder, *, delta: float = DELTA,
@@ -64,7 +65,7 @@ class NearTieRefiner:
         # (a DuckDB lookup per call, twice a chunk) cost more than the encoding it saved.
         self.fp32.cache = MemoryEmbeddingStore()
         self.stats = RefineStats()
-        self._encoded: set[int] = set()  # label columns already re-encoded (the encoder caches their vectors)
+        self._encoded: set[int] = set()  # label columns re-encoded so far (vectors in self.fp32's cache)
         starts = scorer._starts
         self._ends = np.append(starts[1:], len(index.embedded_rows))
 
