@@ -3,9 +3,9 @@
 bf16 vectors are at cosine >= 0.9999 to fp32 yet move an occupation's score by up to a few thousandths;
 where a title's best occupations are closer than that, bf16 alone would pick another top-1 than fp32
 does on a few percent of titles. Only those titles are re-scored: their fp32 vector and the fp32 vectors
-of the labels that decide their near occupations' scores are encoded (kept in the refiner's own memory
-cache for the run), the rest keeps the low-precision scores. The fp32 top-1 lies among the near occupations
-whenever each score moves by less than half of ``delta``, so the pick is fp32's own.
+of the labels that decide their near occupations' scores are encoded (cached with the encoder's other
+vectors, under the fp32 key), the rest keeps the low-precision scores. The fp32 top-1 lies among the near
+occupations whenever each score moves by less than half of ``delta``, so the pick is fp32's own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jobmarket.encoders.cache import MemoryEmbeddingStore
 from jobmarket.matching.embedding import EmbeddingScorer
 from jobmarket.matching.label_index import LabelIndex
 
@@ -48,7 +47,7 @@ class RefineStats:
 class NearTieRefiner:
     """Re-scores each title's near-tied occupations from fp32 vectors of the title and of the deciding labels.
 
-    ``encoder`` is the low-precision one; an fp32 view of it (the same model, its own memory cache) encodes
+    ``encoder`` is the low-precision one; an fp32 view of it (the same model and cache) encodes
     what is re-scored. ``scorer`` is the matcher's :class:`EmbeddingScorer` over ``index``.
     """
 
@@ -61,9 +60,8 @@ class NearTieRefiner:
         self.max_labels = max_labels
         self.fp32 = copy.copy(encoder)
         self.fp32.precision = "fp32"
-        # Its own in-memory cache: the fp32 vectors serve this run's decisions only, and the store's cache
-        # (a DuckDB lookup per call, twice a chunk) cost more than the encoding it saved.
-        self.fp32.cache = MemoryEmbeddingStore()
+        # It shares the encoder's cache (keyed by precision, so fp32 and bf16 vectors never mix): a re-run of
+        # the same file encodes nothing again. One lookup a chunk, since labels and titles go in one call.
         self.stats = RefineStats()
         self._encoded: set[int] = set()  # label columns re-encoded so far (vectors in self.fp32's cache)
         starts = scorer._starts
