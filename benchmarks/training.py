@@ -124,10 +124,15 @@ def render(r: dict) -> str:
         "Script: `benchmarks/training.py`; model: `model_training/configs/cpu_e5_small.yaml` "
         "(the CPU preset plus the shared data).",
         "",
-        "Every figure is on data the trained model did not train on: the JobBERT titles' **report half** "
-        "(the model learned from the tune half only; split by `jobmarket/evaluation/split.py`), TalentCLEF "
-        "2025 Task A **validation**, and skills-rank / align-uniform on the "
-        f"**{meta['held_out_occupations']} occupations held out** from training (the same set for both).",
+        "Figures are on the JobBERT titles' **report half** (the model learned from the tune half only; "
+        "split by `jobmarket/evaluation/split.py`), TalentCLEF 2025 Task A **validation**, and skills-rank / "
+        f"align-uniform on the **{meta['held_out_occupations']} occupations held out** from training (the "
+        "same set for both). "
+        + ("No training pair contained a TalentCLEF validation title (`exclude_titles`)."
+           if any("talentclef" in str(p).lower() for p in cfg.get("exclude_titles") or ())
+           else "**TalentCLEF validation is not held out:** this model's training pairs were not filtered by "
+           "`exclude_titles`, and ESCO labels are most of that set's queries, so its TalentCLEF rows "
+           "include texts it trained on."),
         "",
         "## Normalization: JobBERT report half, the full matcher",
         "",

@@ -28,7 +28,12 @@ def _sources_line(stats: dict, cfg: TrainConfig) -> str:
         "coded": f"coded vacancy titles → their occupation's label ({cfg.coded_titles}, "
         f"{cfg.coded_half or 'store'}; {stats.get('coded_read', 0):,} read)",
     }
-    return "; ".join(f"{names[k]}: {v:,}" for k, v in stats.get("sources", {}).items())
+    line = "; ".join(f"{names[k]}: {v:,}" for k, v in stats.get("sources", {}).items())
+    if ex := stats.get("excluded"):
+        dropped = ", ".join(f"{k} {v:,}" for k, v in ex["pairs_dropped"].items())
+        line += (f". Pairs containing one of {ex['titles']:,} evaluation titles "
+                 f"({', '.join(cfg.exclude_titles)}) dropped before sizing: {dropped}")
+    return line
 
 
 def write_model_card(

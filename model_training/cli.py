@@ -78,6 +78,10 @@ def train(
     title_pairs: Annotated[
         bool | None, typer.Option(help="ESCO title ↔ title pairs (labels of one occupation).")
     ] = None,
+    exclude: Annotated[
+        list[Path] | None,
+        typer.Option(help="Evaluation titles never to train on: a TalentCLEF folder or one title a line."),
+    ] = None,
     bf16: Annotated[bool | None, typer.Option(help="bf16 autocast (CPU with AVX-512 BF16, or GPU).")] = None,
     max_minutes: Annotated[float | None, typer.Option(help="Wall-clock budget of the train loop.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
@@ -109,6 +113,7 @@ def train(
                 "coded_titles": str(coded) if coded else None,
                 "coded_half": coded_half,
                 "title_pairs": title_pairs,
+                "exclude_titles": [str(p) for p in exclude] if exclude else None,
                 "bf16": bf16,
                 "max_minutes": max_minutes,
                 "max_steps": max_steps,

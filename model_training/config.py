@@ -34,6 +34,9 @@ class TrainConfig:
     title_pairs: bool = False  # ESCO labels of one occupation, in and across languages, hard negatives
     coded_titles: str | None = None  # a store (.duckdb) with a coding index, or a labelled titles file
     coded_half: str | None = None  # for a labelled titles file: "tune" (the only half that may train)
+    # Evaluation titles no training pair may contain (model_training/exclude.py): TalentCLEF Task A folders
+    # or files of one title a line, so a benchmark run on them measures texts the model never saw.
+    exclude_titles: list[str] | None = None
     # A data folder (jobbert_eval/, esco/): after training, fit the matcher's temperature and preferred-label
     # bonus for the new model on its JobBERT tune half (jobmarket.evaluation.tuning), saved beside it.
     matcher_defaults_data: str | None = None

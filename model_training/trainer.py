@@ -62,6 +62,8 @@ def prepare_data(cfg: TrainConfig, progress: bool = True) -> TrainingData:
         con.close()
     elif cfg.title_pairs or cfg.coded_titles:
         raise JobmarketError("title pairs and coded titles need ESCO packages (--esco) for the labels")
+    if cfg.exclude_titles:
+        _exclude(data, cfg.exclude_titles)
     _mix(data, cfg)
     data.stats.update(
         {
@@ -99,6 +101,22 @@ def _title_sources(data: TrainingData, cfg: TrainConfig, titles: pd.DataFrame, i
         data.stats["coded_read"] = len(coded)
         coded = coded[~coded["occupation_uri"].isin(dev_groups)]
         data.coded = T.coded_title_pairs(coded, titles, isco, cfg.seed)
+
+
+def _exclude(data: TrainingData, paths: list[str]) -> None:
+    """Every source without the pairs that contain an evaluation title (counted in the model card)."""
+    from model_training.exclude import drop_excluded, read_excluded
+
+    keys = read_excluded(paths)
+    dropped = {}
+    for name in ("train", "titles", "coded"):
+        df = getattr(data, name)
+        if df is not None:
+            kept, dropped["skills" if name == "train" else name] = drop_excluded(df, keys)
+            setattr(data, name, kept)
+    if data.train.empty:
+        raise JobmarketError("exclude_titles: no title → skills pair left")
+    data.stats["excluded"] = {"titles": len(keys), "pairs_dropped": dropped}
 
 
 def _mix(data: TrainingData, cfg: TrainConfig) -> None:

@@ -184,3 +184,34 @@ def test_model_names_resolve_trained_offline_and_cache(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     lines = {line.split()[1]: line for line in res.output.splitlines() if "run-" in line}
     assert "trained" in lines["run-a"] and "yes" in lines["run-b"] and "yes" not in lines["run-a"]
+
+
+def test_evaluation_titles_never_become_training_pairs(esco_subset, tmp_path):
+    """exclude_titles: no pair of any source keeps a TalentCLEF validation title (or a listed one)."""
+    folder = SHARED / "talentclef2025" / "taskA" / "validation"
+    need_shared(folder, TITLES_CSV)
+    from model_training.exclude import read_excluded, title_key
+    from model_training.trainer import prepare_data
+
+    keys = read_excluded([str(folder)])
+    assert len(keys) > 10_000 and title_key("Nanny") in keys  # 4 languages' queries and corpora
+    titles, _ = _labels(esco_subset)
+    extra = tmp_path / "more.txt"
+    extra.write_text(f"{titles['title'].iloc[0].upper()}\n\n", encoding="utf-8")  # case aside, same title
+    cfg = TrainConfig(esco=[str(esco_subset)], title_pairs=True, coded_titles=str(TITLES_CSV),
+                      coded_half="tune", dev_fraction=0.25, seed=3)
+    before = prepare_data(cfg, progress=False)
+    cfg.exclude_titles = [str(folder), str(extra)]
+    after = prepare_data(cfg, progress=False)
+    keys.add(title_key(titles["title"].iloc[0]))
+    dropped = after.stats["excluded"]["pairs_dropped"]
+    for name, src in (("skills", "train"), ("titles", "titles"), ("coded", "coded")):
+        df, old = getattr(after, src), getattr(before, src)
+        cols = [c for c in ("title", "positive", "negative") if c in df.columns]
+        assert not any(df[c].map(title_key).isin(keys).any() for c in cols)
+        assert len(df) == len(old) - dropped[name]
+    assert dropped["skills"] > 0 and dropped["titles"] > 0  # the subset's labels overlap TalentCLEF's
+    with pytest.raises(JobmarketError, match="does not exist"):
+        read_excluded([str(tmp_path / "missing")])
+    with pytest.raises(JobmarketError, match="no TalentCLEF folder"):
+        read_excluded([str(tmp_path)])
