@@ -54,4 +54,3 @@ def drop_excluded(df: pd.DataFrame, keys: set[str]) -> tuple[pd.DataFrame, int]:
     for c in cols:
         hit |= df[c].map(title_key).isin(keys)
     return df[~hit].reset_index(drop=True), int(hit.sum())
-
