@@ -89,7 +89,7 @@ class NearTieRefiner:
         sc = self.scorer
         label_t = sc._label_matrix_t
         # Per refined title: its near occupations and, in each, the label columns worth fp32.
-        plan: list[tuple[int, list[tuple[int, np.ndarray, np.ndarray]]]] = []
+        plan: list[tuple[int, list[tuple[int, np.ndarray]]]] = []
         needed: dict[int, None] = {}
         for r in rows:
             parts = []
@@ -99,7 +99,7 @@ class NearTieRefiner:
                 keep = np.flatnonzero(low >= low.max() - self.window)
                 if self.max_labels is not None and len(keep) > self.max_labels:
                     keep = keep[np.argsort(-low[keep], kind="stable")[: self.max_labels]]
-                parts.append((int(o), cols, low))
+                parts.append((int(o), cols))
                 needed.update(dict.fromkeys(cols[keep].tolist()))
             plan.append((int(r), parts))
         cols = list(needed)
@@ -110,7 +110,7 @@ class NearTieRefiner:
         title32 = vecs[len(cols):]
         t = sc.temperature
         for (r, parts), q in zip(plan, title32, strict=True):
-            for o, ocols, _low in parts:
+            for o, ocols in parts:
                 # The fp32 title against every label of the occupation; the deciding labels in fp32 too.
                 sims = q @ label_t[:, ocols] + sc._bonus[ocols]
                 for j, c in enumerate(ocols.tolist()):
