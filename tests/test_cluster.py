@@ -98,6 +98,21 @@ def test_language_centering_is_what_joins_languages():
     assert n_topic_lang_mixes(raw) == 1
 
 
+def test_nearest_cluster_in_blocks_matches_one_product(monkeypatch):
+    # At corpus scale the titles × clusters similarities are computed a block of rows at a time.
+    from jobmarket.clustering import clusterer as mod
+
+    df = structured(seed=2)
+    tc = TitleClusterer(reduce_dims=8)
+    fit = tc.fit(df.title_id.tolist(), np.stack(df.vec), languages=df.lang.tolist())
+    z = tc.fit_points_
+    sims = z @ tc.centroids_.T
+    monkeypatch.setattr(mod, "NEAREST_BLOCK", 5 * len(tc.centroids_))  # blocks of 5 rows, the last one short
+    best, sim = tc._nearest(z)
+    assert np.array_equal(best, sims.argmax(axis=1)) and np.allclose(sim, sims.max(axis=1))
+    assert np.array_equal(best, fit.nearest)
+
+
 def test_outliers_and_nearest_cluster():
     # The fine defaults (leaf, min_cluster_size 2) leave a few titles of this seed as outliers.
     df = structured(seed=2)

@@ -35,6 +35,7 @@ DEFAULT_DIMS = 64
 DEFAULT_MIN_CLUSTER_SIZE = 2
 DEFAULT_MIN_SAMPLES = 1
 DEFAULT_SELECTION = "leaf"
+NEAREST_BLOCK = 1 << 24  # similarities held at once when finding each title's nearest centroid (128 MB)
 LANGUAGE_SHRINK = 5.0  # a language's mean counts as if it had this many more titles at the overall mean
 
 
@@ -243,9 +244,16 @@ class TitleClusterer:
     def _nearest(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.centroids_ is None or not len(self.centroids_):
             return np.full(len(z), -1), np.zeros(len(z))
-        sims = z @ self.centroids_.T
-        best = sims.argmax(axis=1)
-        return best.astype(np.int64), sims[np.arange(len(z)), best]
+        # In row blocks: a titles × clusters matrix at once is 400k × 80k floats (256 GB) at corpus scale.
+        best = np.empty(len(z), dtype=np.int64)
+        sim = np.empty(len(z))
+        step = max(1, NEAREST_BLOCK // len(self.centroids_))
+        for start in range(0, len(z), step):
+            sims = z[start : start + step] @ self.centroids_.T
+            top = sims.argmax(axis=1)
+            best[start : start + step] = top
+            sim[start : start + step] = sims[np.arange(len(top)), top]
+        return best, sim
 
     def _result(self, ids: list[str], z: np.ndarray, cluster: np.ndarray, prob: np.ndarray) -> ClusterFit:
         nearest, nearest_sim = self._nearest(z)
