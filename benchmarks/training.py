@@ -50,7 +50,12 @@ def evaluate_model(path: str, held_out: set[str], cache: str) -> dict:
     encoder = Encoder(path, cache=DuckEmbeddingStore(connect(cache)))
     tune, report = split_titles(TITLES, "tune"), split_titles(TITLES, "report")
     con = EvalData(DATA).con()
-    out: dict = {"model": path, "model_id": encoder.model_id, "jobbert_report_half": {}}
+    from jobmarket.matching.defaults import model_defaults, resolve_config
+
+    cfg = resolve_config(None, encoder)  # what normalize runs it with: its own fit, else the constants
+    out: dict = {"model": path, "model_id": encoder.model_id, "jobbert_report_half": {},
+                 "matcher": {"temperature": cfg.temperature, "preferred_bonus": cfg.preferred_bonus,
+                             "fitted": model_defaults(encoder) is not None}}
     for name, codes in (("zero-shot", None), ("tune-all", tune)):
         t0 = time.perf_counter()
         m = evaluate_coding(con, encoder, report, codes)
@@ -67,6 +72,9 @@ def main() -> None:
     ap.add_argument("--trained", required=True, help="the trained model folder")
     ap.add_argument("--base", default="offline", help="the base model (default: the offline e5-small)")
     ap.add_argument("--freeze-run", nargs="*", default=[], help="model folders of short freezing runs")
+    ap.add_argument("--keep-freeze-runs", action="store_true",
+                    help="carry the freezing runs of the committed results/training.json over (their folders "
+                         "are gone on a fresh machine); the table says which run they come from")
     ap.add_argument("--cache", default="/tmp/jobmarket_training_bench_cache.duckdb")
     args = ap.parse_args()
 
@@ -99,6 +107,11 @@ def main() -> None:
             "held_out_occupations": len(held_out),
         },
     }
+    previous = RESULTS / "training.json"
+    if args.keep_freeze_runs and not args.freeze_run and previous.is_file():
+        old = json.loads(previous.read_text())
+        results["freeze_runs"] = old.get("freeze_runs", [])
+        results["freeze_runs_from"] = old.get("freeze_runs_from") or old["meta"]["commit"]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "training.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "training.md").write_text(render(results))
@@ -135,6 +148,14 @@ def render(r: dict) -> str:
            "include texts it trained on."),
         "",
         "## Normalization: JobBERT report half, the full matcher",
+        "",
+        "Each model runs with the matcher settings normalize gives it: "
+        + "; ".join(
+            f"{label} temperature {x['matcher']['temperature']}, preferred-label bonus "
+            f"{x['matcher']['preferred_bonus']} "
+            f"({'fitted on the tune half' if x['matcher']['fitted'] else 'the constants'})"
+            for label, x in (("base", base), ("trained", trained)) if "matcher" in x
+        ) + ".",
         "",
         "| model | setting | acc@1 | MRR@10 | R@10 | coverage@p0.9 | precision@p0.9 | coverage@p0.8 | "
         "precision@p0.8 |",
@@ -181,7 +202,9 @@ def render(r: dict) -> str:
         ),
     ]
     if r["freeze_runs"]:
-        lines += ["", "## Freezing choices (short runs of the same mix, same machine)", "",
+        origin = (f"carried over from the run at {r['freeze_runs_from']}" if r.get("freeze_runs_from")
+                  else "same machine")
+        lines += ["", f"## Freezing choices (short runs of the same mix, {origin})", "",
                   "| frozen layers | steps | s/step | dev MAP (skills) | dev MAP (titles) |",
                   "|---|---|---|---|---|"]
         for run in r["freeze_runs"]:
