@@ -34,6 +34,7 @@ from _provenance import commit_label, load_note  # noqa: E402
 STARTED_ON = commit_label()
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
+OFFLINE_DIM = 384  # multilingual-e5-small
 NOISE = 0.0128  # per-dimension noise of a copy: cosine ~1 / sqrt(1 + 384 * NOISE**2) = 0.97 to its source
 
 
@@ -45,7 +46,10 @@ def cached_vectors() -> tuple[np.ndarray, list[str]]:
     files = sorted(folder.glob("*.npy")) if folder.is_dir() else []
     if not files:
         sys.exit(f"no label vectors in {folder}: run `make demo` (a cold normalize) first")
-    mats = [np.load(f) for f in files]
+    # The cache holds every model's matrices: keep the offline e5-small's (384-d; a trained head is 1024-d).
+    mats = [m for m in (np.load(f) for f in files) if m.ndim == 2 and m.shape[1] == OFFLINE_DIM]
+    if not mats:
+        sys.exit(f"no {OFFLINE_DIM}-d label vectors in {folder}: run `make demo` (a cold normalize) first")
     tags = np.array([f"lang{i}" for i, m in enumerate(mats) for _ in range(len(m))])
     x = np.concatenate(mats).astype(np.float32)
     # A label text repeated in several rows (or languages) has one vector: keep each vector once.

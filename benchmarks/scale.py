@@ -274,12 +274,14 @@ def write(results: list[dict], args) -> None:
             f"| {r['rows'] / r['seconds']:,.0f} | {r['unique_titles'] / r['seconds']:,.0f} "
             f"| {r['encoded'] / match:,.0f} | {r['peak_rss_mb']:,} | {quartiles} "
             f"| {r['commit']}, {r.get('load', '-')} |")
+    stages = list(dict.fromkeys(k for r in results for k in r["stages"]))
     lines += ["", "Seconds per stage (`matching` includes encoding the new titles):", "",
-              "| rows | " + " | ".join(results[0]["stages"]) + " |",
-              "|---|" + "---|" * len(results[0]["stages"])]
-    for r in results:
+              "| rows | " + " | ".join(stages) + " |",
+              "|---|" + "---|" * len(stages)]
+    for r in results:  # a stage a run skipped (a later size reuses the calibration) shows as "-"
         lines.append(f"| {r['rows']:,} ({r.get('duckdb_memory', 'default')}) | "
-                     + " | ".join(f"{v:.1f}" for v in r["stages"].values()) + " |")
+                     + " | ".join(f"{r['stages'][k]:.1f}" if k in r["stages"] else "-" for k in stages)
+                     + " |")
     path = RESULTS / "scale.md"
     old = path.read_text() if path.exists() else ""
     notes = old[old.index(NOTES):] if NOTES in old else NOTES + "\n"
