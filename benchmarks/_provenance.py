@@ -21,3 +21,14 @@ def commit_label() -> str:
 def load_note() -> str:
     """The 1-minute load average now, so a reader can tell an idle machine from a shared one."""
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
+def write_results(name: str, data: dict, markdown: str) -> None:
+    """``results/NAME.json`` and ``results/NAME.md``, and a line saying so."""
+    import json
+
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+    (results / f"{name}.md").write_text(markdown)
+    print(f"wrote benchmarks/results/{name}.md and .json")

@@ -29,11 +29,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # _provenance sits beside this script
-from _provenance import commit_label, load_note  # noqa: E402
+from _provenance import commit_label, load_note, write_results  # noqa: E402
 
 STARTED_ON = commit_label()
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "benchmarks" / "results"
 OFFLINE_DIM = 384  # multilingual-e5-small
 NOISE = 0.0128  # per-dimension noise of a copy: cosine ~1 / sqrt(1 + 384 * NOISE**2) = 0.97 to its source
 
@@ -134,10 +133,7 @@ def main() -> None:
     res = {"sizes": out, "meta": {
         "date": dt.date.today().isoformat(), "commit": STARTED_ON, "cpus": os.cpu_count(),
         "machine": f"{platform.system()} {platform.machine()}", "load": f"{load_note()} at the start"}}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "cluster_scale.json").write_text(json.dumps(res, indent=1) + "\n")
-    (RESULTS / "cluster_scale.md").write_text(render(res))
-    print("wrote benchmarks/results/cluster_scale.md")
+    write_results("cluster_scale", res, render(res))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import platform
 import sys
 import time
@@ -23,12 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _provenance import commit_label, load_note  # noqa: E402
+from _provenance import commit_label, load_note, write_results  # noqa: E402
 
 STARTED_ON = commit_label()
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def measure(model: str, save: bool, cache: str) -> dict:
@@ -113,10 +111,7 @@ def main() -> None:
     res["meta"] = {"date": dt.date.today().isoformat(), "commit": STARTED_ON,
                    "machine": f"{platform.machine()}, 2 CPUs" if platform.machine() else platform.platform(),
                    "load": f"{load} at the start"}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "matcher_defaults.json").write_text(json.dumps(res, indent=1) + "\n")
-    (RESULTS / "matcher_defaults.md").write_text(render(res))
-    print("wrote benchmarks/results/matcher_defaults.md and .json")
+    write_results("matcher_defaults", res, render(res))
 
 
 if __name__ == "__main__":
