@@ -5,9 +5,12 @@ The vectors are real: the ESCO label vectors that a cold ``normalize`` leaves in
 cached labels are filled with perturbed copies of them (cosine ~0.97 to their source, as spelling variants
 of one title are), so the set keeps the labels' real neighbourhood structure. Each size runs in a fresh
 process, which reports its own peak RSS; the fit is :class:`TitleClusterer` with its defaults (language
-centring, PCA to 64 dims, HDBSCAN leaf with min_cluster_size 2 and min_samples 1, the bookkeeping).
+centring, PCA to 64 dims, HDBSCAN leaf with min_cluster_size 2 and min_samples 1 fitted on at most 50k
+titles, the most posted, the others placed in its tree; the bookkeeping). ``--full`` sizes are fitted
+once more on all their titles, and the table gives the adjusted Rand index of the two partitions
+(outliers as singletons).
 
-    python benchmarks/cluster_scale.py [--sizes 100000 400000] [--timeout-min 40]
+    python benchmarks/cluster_scale.py [--sizes 50000 100000 400000] [--full 100000] [--timeout-min 40]
 
 Writes benchmarks/results/cluster_scale.md and .json.
 """
@@ -57,7 +60,7 @@ def cached_vectors() -> tuple[np.ndarray, list[str]]:
     return x[first], tags[first].tolist()
 
 
-def one_size(n: int, seed: int = 7) -> dict:
+def one_size(n: int, fit_sample: int | None, labels_to: str | None, seed: int = 7) -> dict:
     from jobmarket.clustering.clusterer import TitleClusterer
 
     base, tags = cached_vectors()
@@ -74,16 +77,32 @@ def one_size(n: int, seed: int = 7) -> dict:
         copies = len(src)
     ids = [f"t{i:07d}" for i in range(n)]
     weights = rng.integers(1, 20, n).astype(float)
-    tc = TitleClusterer()
+    tc = TitleClusterer() if fit_sample is None else TitleClusterer(fit_sample=fit_sample)
     t0 = time.perf_counter()
     fit = tc.fit(ids, x, weights=weights, languages=langs)
     seconds = time.perf_counter() - t0
+    if labels_to:
+        np.save(labels_to, fit.cluster)
     return {
+        "fitted_on": len(tc.fit_points_),
         "titles": n, "distinct_label_vectors": len(base), "perturbed_copies": copies, "seconds": seconds,
         "clusters": fit.n_clusters, "outlier_share": float((fit.cluster < 0).mean()),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         "params": tc.params(),
     }
+
+
+def _ari(a: np.ndarray, b: np.ndarray) -> float:
+    """Adjusted Rand index of two partitions, each outlier its own singleton."""
+    from sklearn.metrics import adjusted_rand_score
+
+    def singletons(x: np.ndarray) -> np.ndarray:
+        x = x.copy()
+        out = x < 0
+        x[out] = x.max() + 1 + np.arange(out.sum())
+        return x
+
+    return float(adjusted_rand_score(singletons(a), singletons(b)))
 
 
 def render(res: dict) -> str:
@@ -94,41 +113,59 @@ def render(res: dict) -> str:
         "- vectors: the offline multilingual-e5-small's distinct ESCO label vectors from a cold "
         "`make demo`'s label-index cache (ten languages), sizes beyond them filled with perturbed copies "
         "(cosine ~0.97 to their source); `TitleClusterer()` defaults (language centring, PCA 64, HDBSCAN "
-        "leaf, min_cluster_size 2, min_samples 1); each size in a fresh process", "",
-        "| titles | of them perturbed copies | seconds | clusters | outliers | peak RSS MB |",
-        "|---|---|---|---|---|---|",
+        "leaf, min_cluster_size 2, min_samples 1, fitted on the 50k most posted titles and the others placed "
+        "by approximate_predict); each run in a fresh process", "",
+        "| titles | of them perturbed copies | HDBSCAN fitted on | seconds | clusters | outliers | "
+        "peak RSS MB | ARI to the fit on all |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in res["sizes"]:
         if "error" in r:
-            lines.append(f"| {r['titles']:,} | | {r['error']} | | | |")
+            lines.append(f"| {r['titles']:,} | | {r.get('fitted_on', '')} | {r['error']} | | | | |")
             continue
-        lines.append(f"| {r['titles']:,} | {r['perturbed_copies']:,} | {r['seconds']:.0f} | "
-                     f"{r['clusters']:,} | {r['outlier_share']:.1%} | {r['peak_rss_mb']:,} |")
+        ari = f"{r['ari_to_full']:.3f}" if "ari_to_full" in r else ""
+        lines.append(f"| {r['titles']:,} | {r['perturbed_copies']:,} | {r['fitted_on']:,} | "
+                     f"{r['seconds']:.0f} | {r['clusters']:,} | {r['outlier_share']:.1%} | "
+                     f"{r['peak_rss_mb']:,} | {ari} |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 400_000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[50_000, 100_000, 400_000])
+    ap.add_argument("--full", type=int, nargs="*", default=[100_000],
+                    help="sizes also fitted on all their titles, for the ARI column")
     ap.add_argument("--timeout-min", type=float, default=40.0, help="per size")
-    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process's size
+    # The child process's size, fit sample (0: all) and where it saves its labels.
+    ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one_size(args.one)))
+        n, sample, labels_to = int(args.one[0]), int(args.one[1]), args.one[2]
+        print(json.dumps(one_size(n, None if sample < 0 else sample, f"/tmp/cluster_scale_{labels_to}.npy")))
         return
     out = []
-    for n in args.sizes:
+    runs = [(n, -1) for n in args.sizes] + [(n, 0) for n in args.full]
+    for n, sample in runs:
+        tag = f"{n}_{sample}_{os.getpid()}"
         try:
-            run = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True,
-                                 timeout=args.timeout_min * 60)
+            run = subprocess.run([sys.executable, __file__, "--one", str(n), str(sample), tag],
+                                 capture_output=True, text=True, timeout=args.timeout_min * 60)
         except subprocess.TimeoutExpired:
-            out.append({"titles": n, "error": f"not finished in {args.timeout_min:.0f} min"})
+            out.append({"titles": n, "fitted_on": f"{n:,}" if sample == 0 else "",
+                        "error": f"not finished in {args.timeout_min:.0f} min"})
             print(out[-1], flush=True)
-            break  # a larger size would not finish either
+            if sample < 0:
+                break  # a larger size would not finish either
+            continue
         if run.returncode:
             out.append({"titles": n, "error": run.stderr.strip().splitlines()[-1][:200]})
         else:
             out.append(json.loads(run.stdout.strip().splitlines()[-1]))
+            if sample == 0:  # compare with the default fit of the same size
+                ref = next((r for r in out[:-1] if r["titles"] == n and "error" not in r), None)
+                if ref is not None:
+                    ref["ari_to_full"] = _ari(np.load(f"/tmp/cluster_scale_{n}_-1_{os.getpid()}.npy"),
+                                              np.load(f"/tmp/cluster_scale_{tag}.npy"))
         print(out[-1], flush=True)
     res = {"sizes": out, "meta": {
         "date": dt.date.today().isoformat(), "commit": STARTED_ON, "cpus": os.cpu_count(),

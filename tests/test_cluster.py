@@ -151,6 +151,53 @@ def test_incremental_predict_and_persistence():
     assert (pred.probability > 0).all()
 
 
+def test_exact_neighbours_are_the_trees_and_place_titles_as_it_does():
+    # HDBSCAN's predictions query a KD-tree; the BLAS neighbours swapped in give the same answers.
+    import hdbscan
+    from sklearn.neighbors import KDTree
+
+    from jobmarket.clustering.neighbors import ExactNeighbors
+
+    rng = np.random.default_rng(0)
+    data, points = rng.normal(size=(700, 16)), rng.normal(size=(300, 16))
+    d_tree, i_tree = KDTree(data).query(points, k=3)
+    d_blas, i_blas = ExactNeighbors(data).query(points, k=3)
+    assert np.array_equal(i_tree, i_blas) and np.allclose(d_tree, d_blas)
+
+    df = structured(seed=6, per_lang=6)
+    tc, _, _ = fit_frame(df)
+    z_new = tc.fit_points_[:20] + rng.normal(scale=0.01, size=(20, tc.fit_points_.shape[1]))
+    assert isinstance(tc.clusterer_.prediction_data_.tree, ExactNeighbors)
+    blas = hdbscan.approximate_predict(tc.clusterer_, z_new)
+    tc.clusterer_.prediction_data_.tree = KDTree(tc.fit_points_)
+    tree = hdbscan.approximate_predict(tc.clusterer_, z_new)
+    assert np.array_equal(blas[0], tree[0]) and np.allclose(blas[1], tree[1])
+    assert (blas[0] >= 0).any()
+
+
+def test_fit_on_the_most_posted_titles_places_the_rest():
+    df = structured(seed=7, per_lang=8)  # 96 titles
+    weights = np.arange(len(df), 0, -1.0) % 13 + 1
+    full, _, _ = fit_frame(df)
+    tc = TitleClusterer(reduce_dims=8, min_cluster_size=5, min_samples=None, selection="eom", fit_sample=40)
+    fit = tc.fit(df.title_id.tolist(), np.stack(df.vec), weights=weights, languages=df.lang.tolist())
+    assert len(tc.fit_points_) == 40 and tc.params()["fit_sample"] == 40
+    heaviest = set(df.title_id[np.argsort(-weights, kind="stable")[:30]])
+    sample_ids = {fit.ids[i] for i in np.flatnonzero(np.isin(fit.ids, sorted(heaviest)))}
+    assert heaviest == sample_ids  # the most posted titles are all in the fitted sample
+    # Every title, sampled or placed, lands with its topic.
+    got = dict(zip(fit.ids, fit.cluster.tolist(), strict=True))
+    by_topic = df.assign(c=df.title_id.map(got)).groupby("topic")["c"].agg(set)
+    assert all(len(s) == 1 and -1 not in s for s in by_topic) and fit.n_clusters == 4
+    assert full.params()["fit_sample"] == 50_000
+    # The saved state keeps the sample and rebuilds the same clusterer.
+    restored = from_arrays(*to_arrays(tc))
+    assert restored.fit_sample == 40 and len(restored.fit_points_) == 40
+    pred = restored.predict(fit.ids, np.stack(df.set_index("title_id").loc[fit.ids].vec),
+                            df.set_index("title_id").loc[fit.ids].lang.tolist())
+    assert pred.cluster.tolist() == fit.cluster.tolist()
+
+
 def test_too_few_titles_are_all_outliers():
     fit = TitleClusterer(min_cluster_size=5).fit(["a", "b"], np.eye(2, 4), languages=["en", "en"])
     assert fit.n_clusters == 0 and (fit.cluster == -1).all()

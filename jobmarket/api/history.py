@@ -53,6 +53,7 @@ class HistoryMixin:
         *,
         min_samples: int | None = None,
         selection: str | None = None,
+        fit_sample: int | None = None,
         reducer: object = "pca",
         clusterer: object = None,
         progress: bool = False,
@@ -61,13 +62,15 @@ class HistoryMixin:
 
         The first call fits; later calls assign only new titles to the saved clusters, unless ``refit``.
         None settings take the saved clustering's (or the defaults). ``lang`` picks the language of the
-        cluster names; ``attach_outliers`` puts outlier titles into their nearest cluster, flagged
-        ``attached`` in ``cluster_members``. Outlier counts are in the result's ``report``.
+        cluster names; ``fit_sample`` caps the titles HDBSCAN is fitted on (the most posted; the others are
+        placed in its tree; 0: all, default 50,000); ``attach_outliers`` puts outlier titles into their
+        nearest cluster, flagged ``attached`` in ``cluster_members``. Outlier counts are in the result's
+        ``report``.
         """
         from jobmarket.pipelines.cluster import ClusterOptions, clusters_frame, run_clustering
 
         opts = ClusterOptions(min_cluster_size=min_cluster_size, min_samples=min_samples,
-                              reduce_dims=reduce_dims, selection=selection, lang=lang,
+                              reduce_dims=reduce_dims, selection=selection, fit_sample=fit_sample, lang=lang,
                               attach_outliers=attach_outliers, refit=refit)
         report = run_clustering(self.con, opts, reducer=reducer, clusterer=clusterer, progress=progress)
         return ClusterResult(report, clusters_frame(self.con))

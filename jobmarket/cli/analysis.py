@@ -64,6 +64,9 @@ def cluster(
         int | None, typer.Option(help="HDBSCAN min_cluster_size (default: saved, else 2).")] = None,
     dims: Annotated[
         int | None, typer.Option("--dims", help="PCA dimensions; 0: none (default: saved, else 64).")] = None,
+    fit_sample: Annotated[int | None, typer.Option(
+        help="Fit HDBSCAN on at most this many titles, the most posted, and place the rest in its tree; "
+             "0: all (default: saved, else 50,000).")] = None,
     lang: Annotated[str | None, typer.Option(help="Language of cluster names, where there is one.")] = None,
     attach_outliers: Annotated[bool, typer.Option(
         "--attach-outliers", help="Put outliers into their nearest cluster (flagged `attached`).")] = False,
@@ -77,13 +80,15 @@ def cluster(
 
     with Market.open(db, model=None) as market:
         fit = market.cluster(min_cluster_size=min_cluster_size, reduce_dims=dims, lang=lang,
-                             attach_outliers=attach_outliers, refit=refit, progress=progress)
+                             fit_sample=fit_sample, attach_outliers=attach_outliers, refit=refit,
+                             progress=progress)
         rep, df = fit.report, fit.clusters
         how = "fitted" if rep.fitted else f"{rep.n_new_titles:,} new titles assigned to the saved clusters"
         p = rep.params
         out.print(f"{rep.n_clusters:,} clusters over {rep.n_titles:,} titles ({how}; dims "
                   f"{p['reduce_dims'] or '-'}, min_cluster_size {p['min_cluster_size']}, "
-                  f"min_samples {p['min_samples']}, {p['selection']})")
+                  f"min_samples {p['min_samples']}, {p['selection']}, fit sample "
+                  f"{p.get('fit_sample') or 'all'})")
         attached = f", {rep.attached_titles:,} attached to the nearest cluster" if rep.attached_titles else ""
         out.print(f"outliers: {rep.outlier_titles:,} titles, {rep.outlier_share:.1%} of postings{attached}")
         out.print(f"clusters with postings from ≥2 countries: {rep.multi_country_clusters:,}")

@@ -35,6 +35,10 @@ DEFAULT_DIMS = 64
 DEFAULT_MIN_CLUSTER_SIZE = 2
 DEFAULT_MIN_SAMPLES = 1
 DEFAULT_SELECTION = "leaf"
+# HDBSCAN's fit grows about quadratically in 64 dims on 2 cores (25k titles 25 s, 50k 100 s, 100k ~10 min;
+# benchmarks/results/cluster_scale.md): beyond this many titles it is fitted on the ones with the most
+# postings and the rest are placed in its tree by approximate_predict, as new titles are later.
+DEFAULT_FIT_SAMPLE = 50_000
 NEAREST_BLOCK = 1 << 24  # similarities held at once when finding each title's nearest centroid (128 MB)
 LANGUAGE_SHRINK = 5.0  # a language's mean counts as if it had this many more titles at the overall mean
 
@@ -79,6 +83,8 @@ class TitleClusterer:
         min_cluster_size, min_samples, selection: HDBSCAN's parameters (``selection`` is
             ``cluster_selection_method``: ``leaf`` gives fine clusters, ``eom`` larger ones).
         center_languages: subtract each language's mean vector before reducing (needs ``languages``).
+        fit_sample: fit the clusterer on at most this many titles (those with the most postings, ties by
+            id) and assign the others to its clusters as :meth:`predict` does; None or 0: fit on all.
         seed: the reducer's random state.
     """
 
@@ -92,6 +98,7 @@ class TitleClusterer:
         min_samples: int | None = DEFAULT_MIN_SAMPLES,
         selection: str = DEFAULT_SELECTION,
         center_languages: bool = True,
+        fit_sample: int | None = DEFAULT_FIT_SAMPLE,
         seed: int = 0,
     ) -> None:
         if min_cluster_size < 2:
@@ -105,6 +112,7 @@ class TitleClusterer:
         self.min_samples = min_samples
         self.selection = selection
         self.center_languages = center_languages
+        self.fit_sample = fit_sample or None
         self.seed = seed
         self.language_means_: dict[str, np.ndarray] = {}
         self.overall_mean_: np.ndarray | None = None
@@ -170,18 +178,38 @@ class TitleClusterer:
         self.reducer_ = self._make_reducer(*x.shape)
         z = self._reduce(x, fit=True)
         self.clusterer_ = self._make_clusterer()
-        if len(ids) < max(self.min_cluster_size, 2):
-            raw = np.full(len(ids), -1)  # too few titles for any cluster: all outliers, said so
-            prob = np.zeros(len(ids))
-        else:
-            self.clusterer_.fit(z)
-            raw = np.asarray(self.clusterer_.labels_)
-            prob = np.asarray(getattr(self.clusterer_, "probabilities_", (raw >= 0).astype(float)), float)
+        sample = self._sample(w)
+        raw = np.full(len(ids), -1, dtype=np.int64)
+        prob = np.zeros(len(ids))
+        if len(sample) >= max(self.min_cluster_size, 2):  # else too few titles for any cluster: all outliers
+            self.fit_clusterer(z[sample])
+            raw[sample] = np.asarray(self.clusterer_.labels_)
+            prob[sample] = getattr(self.clusterer_, "probabilities_", (raw[sample] >= 0).astype(float))
+            rest = np.setdiff1d(np.arange(len(ids)), sample)
+            if len(rest) and (raw[sample] >= 0).any():
+                raw[rest], prob[rest] = self._place(z[rest], raw_ids=True)
         self._stable_ids(raw, w, ids)
         cluster = self._map(raw)
         self.centroids_ = self._centroids(z, cluster)
-        self.fit_points_, self.fit_labels_ = z, cluster  # what state.py keeps to rebuild the clusterer
+        # What state.py keeps to rebuild the clusterer: the points it was fitted on.
+        self.fit_points_, self.fit_labels_ = z[sample], cluster[sample]
         return self._result(ids, z, cluster, prob)
+
+    def _sample(self, weights: np.ndarray) -> np.ndarray:
+        """Positions (sorted) of the titles the clusterer is fitted on: all, or the most posted."""
+        n = len(weights)
+        if not self.fit_sample or n <= self.fit_sample:
+            return np.arange(n)
+        order = np.lexsort((np.arange(n), -weights))  # most postings first, then sorted id
+        return np.sort(order[: self.fit_sample])
+
+    def fit_clusterer(self, z: np.ndarray) -> None:
+        """Fit the clusterer on reduced points; HDBSCAN gets exact BLAS neighbours for its predictions."""
+        self.clusterer_.fit(z)
+        if _is_hdbscan(self.clusterer_):
+            from jobmarket.clustering.neighbors import ExactNeighbors
+
+            self.clusterer_.prediction_data_.tree = ExactNeighbors(z)
 
     def _center(self, x: np.ndarray, langs: list[str], fit: bool = False) -> np.ndarray:
         if not self.center_languages:
@@ -288,18 +316,30 @@ class TitleClusterer:
         z = self._reduce(self._center(unit_rows(vectors), _langs(languages, len(ids))))
         if not self.raw_to_id_:
             raw, prob = np.full(len(ids), -1), np.zeros(len(ids))
-        elif _is_hdbscan(self.clusterer_):
+        else:
+            raw, prob = self._place(z)
+        return self._result(ids, z, self._map(np.asarray(raw)), np.asarray(prob, dtype=float))
+
+    def _place(self, z: np.ndarray, raw_ids: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted clusterer's raw label and strength for each reduced point, without refitting.
+
+        ``raw_ids``: during :meth:`fit`, before the ids are numbered, when there are no centroids yet.
+        """
+        if _is_hdbscan(self.clusterer_):
             import hdbscan
 
             raw, prob = hdbscan.approximate_predict(self.clusterer_, z)
         elif hasattr(self.clusterer_, "predict"):
             raw = np.asarray(self.clusterer_.predict(z))
             prob = (raw >= 0).astype(float)
+        elif raw_ids:
+            raise JobmarketError(f"{type(self.clusterer_).__name__} has no predict(): fit it on all titles "
+                                 "(fit_sample=None)")
         else:
             inverse = {v: k for k, v in self.raw_to_id_.items()}
             nearest, sim = self._nearest(z)
             raw, prob = np.array([inverse[int(c)] for c in nearest]), sim
-        return self._result(ids, z, self._map(np.asarray(raw)), np.asarray(prob, dtype=float))
+        return np.asarray(raw, dtype=np.int64), np.asarray(prob, dtype=float)
 
     # The fitted state is kept as parameters and arrays by jobmarket.clustering.state (no pickles).
     def params(self) -> dict[str, Any]:
@@ -314,6 +354,7 @@ class TitleClusterer:
             "min_samples": self.min_samples,
             "selection": self.selection,
             "center_languages": self.center_languages,
+            "fit_sample": self.fit_sample or 0,
             "seed": self.seed,
         }
 

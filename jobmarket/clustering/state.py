@@ -59,7 +59,8 @@ def from_arrays(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     p = meta["params"]
     tc = TitleClusterer(reduce_dims=p["reduce_dims"], min_cluster_size=p["min_cluster_size"],
                         min_samples=p["min_samples"], selection=p["selection"],
-                        center_languages=p["center_languages"], seed=p["seed"])
+                        center_languages=p["center_languages"], fit_sample=p.get("fit_sample") or None,
+                        seed=p["seed"])
     tc.input_dim_ = meta["input_dim"]
     if "overall_mean" in arrays:
         tc.overall_mean_ = arrays["overall_mean"]
@@ -71,7 +72,7 @@ def from_arrays(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     tc.clusterer_ = tc._make_clusterer()
     tc.raw_to_id_ = {}
     if len(points) >= max(tc.min_cluster_size, 2) and (labels >= 0).any():
-        tc.clusterer_.fit(points)
+        tc.fit_clusterer(points)
         raw = np.asarray(tc.clusterer_.labels_)
         for label in sorted(set(raw.tolist()) - {-1}):
             kept = labels[raw == label]

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from jobmarket.clustering.clusterer import (
     DEFAULT_DIMS,
+    DEFAULT_FIT_SAMPLE,
     DEFAULT_MIN_CLUSTER_SIZE,
     DEFAULT_MIN_SAMPLES,
     DEFAULT_SELECTION,
@@ -44,6 +45,7 @@ class ClusterOptions:
     min_samples: int | None = None
     reduce_dims: int | None = None  # 0: no reduction
     selection: str | None = None
+    fit_sample: int | None = None  # 0: fit on every title
     lang: str | None = None  # language of cluster names and occupation labels
     attach_outliers: bool = False
     refit: bool = False
@@ -108,25 +110,28 @@ def _resolve(options: ClusterOptions, saved: dict | None) -> dict:
         "min_samples": options.min_samples,
         "reduce_dims": options.reduce_dims,
         "selection": options.selection,
+        "fit_sample": options.fit_sample,
     }
     defaults = {
         "min_cluster_size": DEFAULT_MIN_CLUSTER_SIZE,
         "min_samples": DEFAULT_MIN_SAMPLES,
         "reduce_dims": DEFAULT_DIMS,
         "selection": DEFAULT_SELECTION,
+        "fit_sample": DEFAULT_FIT_SAMPLE,
     }
     if saved is not None and not options.refit:
         changed = [
             f"{k}={v} (saved: {saved.get(k)})"
             for k, v in wanted.items()
-            if v is not None and v != saved.get(k) and not (k == "reduce_dims" and not v and not saved[k])
+            if v is not None and v != saved.get(k, defaults[k])
+            and not (k in ("reduce_dims", "fit_sample") and not v and not saved.get(k, defaults[k]))
         ]
         if changed:
             raise JobmarketError(
                 f"the saved clustering used other settings ({'; '.join(changed)}): "
                 "pass --refit to fit again with the new ones"
             )
-        return {k: saved[k] for k in defaults}
+        return {k: saved.get(k, defaults[k]) for k in defaults}  # a store from before a setting existed
     return {k: (defaults[k] if v is None else v) for k, v in wanted.items()}
 
 
@@ -201,6 +206,7 @@ def run_clustering(
                 min_cluster_size=params["min_cluster_size"],
                 min_samples=params["min_samples"],
                 selection=params["selection"],
+                fit_sample=params["fit_sample"] or None,
             )
             with steps(f"clustering {len(ids):,} titles"):
                 fit = tc.fit(ids, vectors, weights=weights, languages=langs)
