@@ -5,12 +5,12 @@ The vectors are real: the ESCO label vectors that a cold ``normalize`` leaves in
 cached labels are filled with perturbed copies of them (cosine ~0.97 to their source, as spelling variants
 of one title are), so the set keeps the labels' real neighbourhood structure. Each size runs in a fresh
 process, which reports its own peak RSS; the fit is :class:`TitleClusterer` with its defaults (language
-centring, PCA to 64 dims, HDBSCAN leaf with min_cluster_size 2 and min_samples 1 fitted on at most 50k
+centring, PCA to 64 dims, HDBSCAN leaf with min_cluster_size 2 and min_samples 1 fitted on at most 100k
 titles, the most posted, the others placed in its tree; the bookkeeping). ``--full`` sizes are fitted
 once more on all their titles, and the table gives the adjusted Rand index of the two partitions
 (outliers as singletons).
 
-    python benchmarks/cluster_scale.py [--sizes 50000 100000 400000] [--full 100000] [--timeout-min 40]
+    python benchmarks/cluster_scale.py [--sizes 100000 400000] [--full 100000] [--timeout-min 40]
 
 Writes benchmarks/results/cluster_scale.md and .json.
 """
@@ -106,6 +106,8 @@ def _ari(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def render(res: dict) -> str:
+    from jobmarket.clustering.clusterer import DEFAULT_FIT_SAMPLE
+
     m = res["meta"]
     lines = [
         "# `jobmarket cluster` at corpus scale: the whole fit", "",
@@ -113,8 +115,8 @@ def render(res: dict) -> str:
         "- vectors: the offline multilingual-e5-small's distinct ESCO label vectors from a cold "
         "`make demo`'s label-index cache (ten languages), sizes beyond them filled with perturbed copies "
         "(cosine ~0.97 to their source); `TitleClusterer()` defaults (language centring, PCA 64, HDBSCAN "
-        "leaf, min_cluster_size 2, min_samples 1, fitted on the 50k most posted titles and the others placed "
-        "by approximate_predict); each run in a fresh process", "",
+        f"leaf, min_cluster_size 2, min_samples 1, fitted on the {DEFAULT_FIT_SAMPLE:,} most posted titles "
+        "and the others placed by approximate_predict); each run in a fresh process", "",
         "| titles | of them perturbed copies | HDBSCAN fitted on | seconds | clusters | outliers | "
         "peak RSS MB | ARI to the fit on all |",
         "|---|---|---|---|---|---|---|---|",
@@ -132,8 +134,8 @@ def render(res: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="*", default=[50_000, 100_000, 400_000])
-    ap.add_argument("--full", type=int, nargs="*", default=[100_000],
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 400_000])
+    ap.add_argument("--full", type=int, nargs="*", default=[],
                     help="sizes also fitted on all their titles, for the ARI column")
     ap.add_argument("--timeout-min", type=float, default=40.0, help="per size")
     # The child process's size, fit sample (0: all) and where it saves its labels.

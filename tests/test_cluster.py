@@ -189,7 +189,7 @@ def test_fit_on_the_most_posted_titles_places_the_rest():
     got = dict(zip(fit.ids, fit.cluster.tolist(), strict=True))
     by_topic = df.assign(c=df.title_id.map(got)).groupby("topic")["c"].agg(set)
     assert all(len(s) == 1 and -1 not in s for s in by_topic) and fit.n_clusters == 4
-    assert full.params()["fit_sample"] == 50_000
+    assert full.params()["fit_sample"] == 100_000
     # The saved state keeps the sample and rebuilds the same clusterer.
     restored = from_arrays(*to_arrays(tc))
     assert restored.fit_sample == 40 and len(restored.fit_points_) == 40

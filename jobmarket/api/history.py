@@ -63,7 +63,7 @@ class HistoryMixin:
         The first call fits; later calls assign only new titles to the saved clusters, unless ``refit``.
         None settings take the saved clustering's (or the defaults). ``lang`` picks the language of the
         cluster names; ``fit_sample`` caps the titles HDBSCAN is fitted on (the most posted; the others are
-        placed in its tree; 0: all, default 50,000); ``attach_outliers`` puts outlier titles into their
+        placed in its tree; 0: all, default 100,000); ``attach_outliers`` puts outlier titles into their
         nearest cluster, flagged ``attached`` in ``cluster_members``. Outlier counts are in the result's
         ``report``.
         """

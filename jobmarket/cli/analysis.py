@@ -66,7 +66,7 @@ def cluster(
         int | None, typer.Option("--dims", help="PCA dimensions; 0: none (default: saved, else 64).")] = None,
     fit_sample: Annotated[int | None, typer.Option(
         help="Fit HDBSCAN on at most this many titles, the most posted, and place the rest in its tree; "
-             "0: all (default: saved, else 50,000).")] = None,
+             "0: all (default: saved, else 100,000).")] = None,
     lang: Annotated[str | None, typer.Option(help="Language of cluster names, where there is one.")] = None,
     attach_outliers: Annotated[bool, typer.Option(
         "--attach-outliers", help="Put outliers into their nearest cluster (flagged `attached`).")] = False,
