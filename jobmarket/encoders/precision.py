@@ -4,7 +4,7 @@ On CPUs with AVX-512 BF16 or AMX, bf16 autocast embeds ~1.8-2.3x faster than fp3
 speed.md) at cosine >= 0.9999, but moves occupation scores by up to ~0.002: alone it picked another top-1
 occupation than fp32 for 0.65% of the tune half of the JobBERT titles. The matcher therefore re-scores the
 near ties in fp32 (:mod:`jobmarket.matching.refine`), after which the top-1 agrees with fp32's on 99.96% of
-them (benchmarks/results/speed.md, commit a7a37ff). So ``auto`` is bf16 on such CPUs, and on CUDA bf16
+them (benchmarks/results/speed.md, commit 61e4bfd). So ``auto`` is bf16 on such CPUs, and on CUDA bf16
 where the GPU supports it, else fp16; fp32 elsewhere.
 
 The choice is, in order: the ``precision`` argument (``--precision``) unless it is ``auto``; the
