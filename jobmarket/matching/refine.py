@@ -28,6 +28,7 @@ __all__ = ["DELTA", "NearTieRefiner", "RefineStats"]
 # 4) at DELTA 0.002 / 0.0005 / 0.0003 / 0.0001: 99.96% / 99.96% / 99.92% / 99.65%, refining 1,484 / 464 /
 # 302 / 122 titles; 0.0005 keeps 0.002's agreement for a third of its fp32 encodes (2,274 against 6,467).
 # On the report half, held out from this choice: 99.96% at 0.002 and 99.92% at 0.0005 (bf16 alone 99.46%).
+# Both grids: benchmarks/results/refine_delta_tune.md and refine_delta_report.md.
 DELTA = 0.0005
 # Within a near occupation only its best labels are re-encoded: those within WINDOW of its best label
 # (further ones weigh at most exp(-WINDOW / T) = 0.14 in its soft maximum at T = 0.01), at most MAX_LABELS
