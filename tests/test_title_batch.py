@@ -45,3 +45,27 @@ def test_batch_equals_one_by_one_over_processes(monkeypatch):
     assert got == _one_by_one(rows)
     langs = {lang for _, lang in got}
     assert len(langs - {None}) >= 3  # real detections, not all None
+
+
+def test_candidate_languages_renormalise_the_full_ranking():
+    """detect_language scores only the candidates' columns; that must pick what renormalising the full
+    97-language ranking over the candidates picks (the definition), on real titles and descriptions."""
+    from jobmarket.text.countries import country_languages
+    from jobmarket.text.language import MIN_CONFIDENCE, _identifier, detect_language
+
+    full = _identifier()
+    checked = 0
+    for raw, country, _, desc in _rows()[:400]:
+        text = f"{clean_title(raw).title}. {desc or ''}"
+        own = (*country_languages(country), "en")  # what normalize asks for
+        for cands in (own, ("de", "en"), ("fr", "nl", "de", "en")):
+            ranked = [(lang, p) for lang, p in full.rank(text) if lang in cands]
+            total = sum(p for _, p in ranked)
+            if total < 1e-6:
+                continue  # every candidate underflowed in the full softmax: nothing to compare
+            lang, p = max(ranked, key=lambda x: x[1])
+            want = lang if p / total >= MIN_CONFIDENCE + 1e-4 else None
+            if abs(p / total - MIN_CONFIDENCE) > 1e-4:
+                assert detect_language(text, cands) == want, (text[:80], cands)
+                checked += 1
+    assert checked > 400

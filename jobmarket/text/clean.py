@@ -87,9 +87,15 @@ def _light_once(text: str) -> str:
     text = html.unescape(text)
     text = HTML_TAG.sub(" ", text)
     text = unicodedata.normalize("NFC", text)
-    text = "".join(_light_char(ch) for ch in text)
+    if text.isascii():  # most titles: only control characters to turn into spaces, no per-character loop
+        text = text.translate(_ASCII_CONTROLS)
+    else:
+        text = "".join(_light_char(ch) for ch in text)
     text = REPEATED_PUNCT.sub(lambda m: m.group(1) or m.group(2) or ".", text)
     return WHITESPACE.sub(" ", text).strip()
+
+
+_ASCII_CONTROLS = {i: " " for i in [*range(0x20), 0x7F]}  # ASCII's Cc: what _light_char makes a space
 
 
 def _light_char(ch: str) -> str:

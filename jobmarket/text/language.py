@@ -13,10 +13,20 @@ MAX_DETECT_CHARS = 1000  # the first 1,000 characters decide; longer texts only 
 
 
 @cache
-def _identifier():
+def _identifier(languages: tuple[str, ...] | None = None):
+    """py3langid's identifier, restricted to ``languages`` when given: its probabilities are then those
+    renormalised over them, and it scores only their columns (a country's languages are few of 97)."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    lid = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    if languages is not None:
+        lid.set_languages(list(languages))
+    return lid
+
+
+@cache
+def _known() -> frozenset[str]:
+    return frozenset(_identifier().labels)
 
 
 def detect_language(
@@ -30,19 +40,13 @@ def detect_language(
     """
     if not text or sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         return None
-    lid = _identifier()
-    known = set(lid.labels)
     wanted = None
     if candidates is not None:
-        wanted = [c for c in dict.fromkeys(c.casefold() for c in candidates if c) if c in known]
+        known = _known()
+        wanted = tuple(c for c in dict.fromkeys(c.casefold() for c in candidates if c) if c in known)
         if not wanted:
             return None
-    ranked = lid.rank(text[:MAX_DETECT_CHARS])
-    if wanted is not None:
-        ranked = [(lang, p) for lang, p in ranked if lang in wanted]
-        total = sum(p for _, p in ranked) or 1.0
-        ranked = [(lang, p / total) for lang, p in ranked]
-    lang, p = ranked[0]
+    lang, p = _identifier(wanted).classify(text[:MAX_DETECT_CHARS])
     if lang == "zxx" or p < min_confidence:
         return None
     return lang
