@@ -105,7 +105,7 @@ def _alt(phrases: Iterable[str]) -> str:
         if not words:
             continue
         gap = _LOOSE["-" if "-" in p else " "]
-        tokens = [tok for i, w in enumerate(words) for tok in ([gap] if i else []) + [re.escape(c) for c in w]]
+        tokens = [t for i, w in enumerate(words) for t in ([gap] if i else []) + [re.escape(c) for c in w]]
         node = trie
         for tok in tokens:
             node = node.setdefault(tok, {})
