@@ -26,6 +26,8 @@ from jobmarket.text.patterns import (
     CONTRACT_KEYS,
     CONTRACT_RE,
     DATE,
+    DIGIT,
+    DIGIT_OR_HASH,
     DOUBLE_SEPARATOR,
     EDGE_JUNK,
     EMPTY_BRACKETS,
@@ -39,6 +41,8 @@ from jobmarket.text.patterns import (
     LOCATION_KEYWORD,
     LOCATION_SEGMENT,
     MEASURES,
+    ONLY_BRACKET,
+    OPENING,
     PHONE,
     PLACE_KEYS,
     PLACE_SPLIT,
@@ -113,6 +117,8 @@ def _has_letter(text: str) -> bool:
 
 # ------------------------------------------------------------------------------------------ the passes
 def _codes(p: Pass, text: str) -> str:
+    if not DIGIT_OR_HASH.search(text):
+        return text  # every pattern below needs a digit, the hashtag a "#"
     text = p.sub(CODE_KEYWORD, text)
     text = p.sub(HASHTAG, text)
     text = p.sub(DATE, text)
@@ -128,6 +134,8 @@ def _codes(p: Pass, text: str) -> str:
 
 def _contract_words(p: Pass, text: str) -> str:
     text = p.sub(CONTRACT_ANYWHERE, text, "contract")
+    if not DIGIT.search(text):
+        return text  # workload and hours are numbers
     text = p.sub(WORKLOAD, text, "contract")
     return p.sub(HOURS, text, "contract")
 
@@ -182,6 +190,8 @@ def _classify(p: Pass, segment: str) -> bool:
 
 
 def _brackets(p: Pass, text: str) -> str:
+    if not OPENING.search(text):
+        return text
     def one(m: re.Match) -> str:
         inner = m.group(1)
         parts = re.split(r"(\s*[;|]\s*|\s*,(?!\d)\s*)", inner)
@@ -243,13 +253,16 @@ def _edge(p: Pass, pattern: re.Pattern, text: str, kind: str) -> str:
 def _tidy(text: str) -> str:
     for _ in range(3):
         before = text
-        text = EMPTY_BRACKETS.sub(" ", text)
+        brackets = OPENING.search(text)
+        if brackets:
+            text = EMPTY_BRACKETS.sub(" ", text)
         text = WHITESPACE.sub(" ", text)
         text = SPACE_BEFORE_PUNCT.sub(r"\1", text)
-        text = SPACE_AFTER_OPEN.sub(r"\1", text)
+        if brackets:
+            text = SPACE_AFTER_OPEN.sub(r"\1", text)
         text = DOUBLE_SEPARATOR.sub(_one_separator, text)
         text = EDGE_JUNK.sub("", text).strip()
-        m = re.fullmatch(r"[(\[]([^()\[\]]*)[)\]]", text)
+        m = ONLY_BRACKET.fullmatch(text) if brackets else None
         if m:  # a title that is only a bracket: "(E-Commerce Assistant)"
             text = m.group(1).strip()
         if text == before:  # a fixpoint: further rounds change nothing (most titles stop after one)

@@ -15,6 +15,7 @@ from jobmarket.text.patterns import (
     GENDER_MANN_FRAU,
     GENDER_SUFFIXES,
     GENDER_UNBRACKETED,
+    OPENING,
     SLASH,
     WORD,
 )
@@ -24,12 +25,17 @@ __all__ = ["remove_gender"]
 
 def remove_gender(p: Pass, text: str) -> str:
     """``text`` without its gender markers; what goes is noted in ``p``."""
-    text = p.sub(GENDER_BRACKETED, text)
+    # Removing markers never adds a character, so a character missing at the start stays missing.
+    slash = "/" in text
+    if OPENING.search(text):
+        text = p.sub(GENDER_BRACKETED, text)
     text = p.sub(GENDER_UNBRACKETED, text)
-    text = GENDER_MANN_FRAU.sub(lambda m: _mann_frau(p, m), text)
-    for pattern in GENDER_SUFFIXES:
-        text = p.sub(pattern, text, repl="")
-    return _gender_pairs(p, text)
+    if slash:
+        text = GENDER_MANN_FRAU.sub(lambda m: _mann_frau(p, m), text)
+    for pattern, needs in GENDER_SUFFIXES:
+        if needs.search(text):
+            text = p.sub(pattern, text, repl="")
+    return _gender_pairs(p, text) if slash else text
 
 
 def _mann_frau(p: Pass, m: re.Match) -> str:

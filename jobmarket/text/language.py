@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from functools import cache
 
@@ -16,11 +17,12 @@ MAX_DETECT_CHARS = 1000  # the first 1,000 characters decide; longer texts only 
 def _identifier(languages: tuple[str, ...] | None = None):
     """py3langid's identifier, restricted to ``languages`` when given: its probabilities are then those
     renormalised over them, and it scores only their columns (a country's languages are few of 97)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    if languages is None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    lid = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    if languages is not None:
-        lid.set_languages(list(languages))
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    lid = copy.copy(_identifier())  # shares the loaded model; set_languages only rebinds its views
+    lid.set_languages(list(languages))
     return lid
 
 

@@ -170,8 +170,11 @@ GENDER_PAREN_SUFFIX = re.compile(
     _I)
 GENDER_DOT_SUFFIX = re.compile(
     rf"(?<=[^\W\d_]{{3}})[.·•](?:{_literal(FEMININE_DOT_SUFFIXES)})(?:[.·•]s)?(?![\w-])", _I)
-GENDER_SUFFIXES = (GENDER_GERMAN, GENDER_BINNEN_I, GENDER_SLASH_SUFFIX, GENDER_PAREN_SUFFIX,
-                   GENDER_DOT_SUFFIX)
+# Each suffix pattern with a scan for what it cannot match without: most titles have none of these
+# characters, and one scan in C is far cheaper than the pattern's lookbehind at every position.
+GENDER_SUFFIXES = ((GENDER_GERMAN, re.compile(r"[/:*_(]")), (GENDER_BINNEN_I, re.compile("In")),
+                   (GENDER_SLASH_SUFFIX, re.compile("/")), (GENDER_PAREN_SUFFIX, re.compile(r"\(")),
+                   (GENDER_DOT_SUFFIX, re.compile("[.·•]")))
 SLASH = re.compile(r"(?<=[^\W\d_])\s*/\s*(?=[^\W\d_])")
 WORD = re.compile(r"[^\W\d_][\w'-]*")
 
@@ -236,6 +239,11 @@ SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:!?)\]}])")
 SPACE_AFTER_OPEN = re.compile(r"([(\[{])\s+")
 DOUBLE_SEPARATOR = re.compile(r"\s+([-–—|,;])(?:\s*[-–—|,;])+\s*|([,;|])(?:\s*[-–—|,;])+\s*")
 WHITESPACE = re.compile(r"\s+")
+# Cheap scans that skip a group of patterns when a title lacks what every one of them needs.
+DIGIT_OR_HASH = re.compile(r"[\d#]")  # codes, dates, salaries, phone numbers, hours, workload
+DIGIT = re.compile(r"\d")
+OPENING = re.compile(r"[(\[{]")  # brackets
+ONLY_BRACKET = re.compile(r"[(\[]([^()\[\]]*)[)\]]")  # a title that is one bracket: "(Assistant)"
 # Vocabulary words inside a removed fragment, to report their canonical values.
 SENIORITY_RE = re.compile(rf"{_W}(?:{_SEN_ALL}){_E}", _I)
 CONTRACT_RE = re.compile(rf"{_W}(?:{_CON_SEG}){_E}", _I)
