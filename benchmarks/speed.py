@@ -53,8 +53,17 @@ def machine() -> dict:
     commit += " + uncommitted changes" if dirty else ""
     return {"date": dt.date.today().isoformat(), "commit": commit,
             "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count(),
-            "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu_bf16": cpu_has_bf16(),
+            "cpu": _cpu_model(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "cpu_bf16": cpu_has_bf16(),
             "load_avg_start": os.getloadavg()[0]}
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
 
 
 def fresh_home() -> Path:
@@ -206,11 +215,10 @@ def skills_run(model: str) -> dict:
 
 
 # ---------------------------------------------------------------- 4. title cleaning
-def cleaning(n: int) -> dict:
+def _resampled_rows(n: int) -> list[tuple]:
+    """``n`` raw (title, country) rows drawn as benchmarks/scale.py draws them, distinct."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from scale import COUNTRIES, real_titles, specialisations, variants
-
-    from jobmarket.text import batch
 
     rng = np.random.default_rng(3)
     titles = real_titles()
@@ -221,7 +229,13 @@ def cleaning(n: int) -> dict:
         if rng.random() < 0.2:
             t += " - " + specs[rng.integers(len(specs))]
         rows.append((variants(t, rng), COUNTRIES[rng.integers(len(COUNTRIES))], None, None))
-    rows = list(dict.fromkeys(rows))  # distinct (title, country) pairs, as normalize hands them over
+    return list(dict.fromkeys(rows))  # distinct (title, country) pairs, as normalize hands them over
+
+
+def cleaning(n: int) -> dict:
+    from jobmarket.text import batch
+
+    rows = _resampled_rows(n)
     out = {"pairs": len(rows)}
     for name, minimum in (("one process", 10**12), ("process pool", batch.PARALLEL_MIN)):
         batch.PARALLEL_MIN = minimum
@@ -231,6 +245,38 @@ def cleaning(n: int) -> dict:
         out[name] = len(rows) / (time.perf_counter() - t0)
     out["workers"] = batch.workers()
     return out
+
+
+# ---------------------------------------------------------------- 4b. the fuzzy stage
+def fuzzy(n: int) -> dict:
+    """The fuzzy stage over the English labels: each title against the labels of a length that can reach the
+    cutoff (the stage) against every label (what it did before), on cleaned resampled titles."""
+    import duckdb
+    from rapidfuzz import fuzz as rf
+    from rapidfuzz.process import cdist
+
+    from jobmarket.matching.fuzzy import FuzzyStage
+    from jobmarket.matching.label_index import LabelIndex
+    from jobmarket.text import batch
+    from jobmarket.text.keys import normalize_label
+
+    db = Path(tempfile.mkdtemp(prefix="jobmarket-speed-fuzzy-")) / "esco.duckdb"
+    subprocess.run([sys.executable, "-m", "jobmarket", "esco", "import", str(DATA / "esco"), "--db", str(db)],
+                   check=True, capture_output=True, cwd=ROOT)
+    with duckdb.connect(str(db), read_only=True) as con:
+        index = LabelIndex.from_store(con, ["en"])
+    rows = _resampled_rows(n)
+    keys = list(dict.fromkeys(normalize_label(c.title) for c, _ in batch.clean_and_detect(rows)))[:n]
+    stage = FuzzyStage(index)
+    t0 = time.perf_counter()
+    hits = stage.find(keys, ["en"] * len(keys))
+    windowed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i in range(0, len(keys), 2000):  # what the stage did before: every title against every label
+        cdist(keys[i:i + 2000], index.keys, scorer=rf.ratio, score_cutoff=stage.cutoff, dtype=np.uint8,
+              workers=-1)
+    return {"titles": len(keys), "labels": len(index.keys), "hits": len(hits), "windowed_s": windowed,
+            "all_pairs_s": time.perf_counter() - t0}
 
 
 # ---------------------------------------------------------------- 5. clustering bookkeeping
@@ -285,7 +331,8 @@ def clustering(sizes: list[int], dims: int = 32) -> list[dict]:
 def write(res: dict) -> None:
     m = res["machine"]
     lines = ["# speed: each stage against the bare encoder, one run", "",
-             f"- date {m['date']}; commit {m['commit']}; {m['platform']}, {m['cpus']} CPUs "
+             f"- date {m['date']}; commit {m['commit']}; {m['platform']}, {m.get('cpu', 'CPU')}, "
+             f"{m['cpus']} CPUs "
              f"(load average {m['load_avg_start']:.1f} at the start, "
              f"{res.get('load_avg_end', 0):.1f} at the end); torch {m['torch']} ({m['threads']} threads); "
              f"native CPU bf16: {m['cpu_bf16']}; no GPU in this task",
@@ -356,6 +403,16 @@ def write(res: dict) -> None:
                   "| mode | pairs/s |", "|---|---|",
                   f"| one process | {c['one process']:,.0f} |",
                   f"| process pool ({c['workers']} workers) | {c['process pool']:,.0f} |", ""]
+    fz = res.get("fuzzy")
+    if fz:
+        lines += ["## the fuzzy stage (rapidfuzz ratio >= 95 against the English labels)", "",
+                  f"{fz['titles']:,} distinct cleaned titles (resampled as above) against {fz['labels']:,} "
+                  f"label keys; {fz['hits']:,} hits.", "",
+                  "| labels compared | seconds | titles/s |", "|---|---|---|",
+                  f"| every label (before) | {fz['all_pairs_s']:.2f} | "
+                  f"{fz['titles'] / fz['all_pairs_s']:,.0f} |",
+                  f"| labels of a length that can reach the cutoff | {fz['windowed_s']:.2f} | "
+                  f"{fz['titles'] / fz['windowed_s']:,.0f} |", ""]
     cl = res.get("clustering")
     if cl:
         lines += ["## clustering bookkeeping (synthetic labels and 32-d vectors)", "",
@@ -368,8 +425,9 @@ def write(res: dict) -> None:
         lines.append("")
     if res.get("notes"):  # the reading of a run, kept in speed.json so a rewrite keeps it
         lines += ["## reading", ""] + [f"- {n}" for n in res["notes"]] + [""]
-    (RESULTS / "speed.md").write_text("\n".join(lines))
-    (RESULTS / "speed.json").write_text(json.dumps(res, indent=1, default=str))
+    name = res.get("name", "speed")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines))
+    (RESULTS / f"{name}.json").write_text(json.dumps(res, indent=1, default=str))
 
 
 def main() -> None:
@@ -382,10 +440,13 @@ def main() -> None:
     ap.add_argument("--agree-occupations", type=int, default=0, help="occupations (0: all)")
     ap.add_argument("--clean-n", type=int, default=40_000)
     ap.add_argument("--cluster-sizes", type=int, nargs="*", default=[100_000, 400_000])
+    ap.add_argument("--name", default="speed",
+                    help="results/NAME.md and .json: another machine's run gets its own file")
+    ap.add_argument("--fuzzy-n", type=int, default=20_000)
     ap.add_argument("--merge", action="store_true",
                     help="keep the sections of results/speed.json this run skips (a run in parts)")
     ap.add_argument("--skip", nargs="*", default=[],
-                    choices=["bare", "normalize", "agreement", "skills", "cleaning", "clustering"])
+                    choices=["bare", "normalize", "agreement", "skills", "cleaning", "fuzzy", "clustering"])
     args = ap.parse_args()
     from jobmarket.encoders.offline.install import offline_model_path
 
@@ -413,12 +474,16 @@ def main() -> None:
     if "cleaning" not in args.skip:
         res["cleaning"] = cleaning(args.clean_n)
         print(res["cleaning"], flush=True)
+    if "fuzzy" not in args.skip:
+        res["fuzzy"] = fuzzy(args.fuzzy_n)
+        print(res["fuzzy"], flush=True)
     if "clustering" not in args.skip:
         res["clustering"] = clustering(args.cluster_sizes)
         print(res["clustering"], flush=True)
     res["load_avg_end"] = os.getloadavg()[0]
-    if args.merge and (RESULTS / "speed.json").exists():
-        res = {**json.loads((RESULTS / "speed.json").read_text()), **res}
+    res["name"] = args.name
+    if args.merge and (RESULTS / f"{args.name}.json").exists():
+        res = {**json.loads((RESULTS / f"{args.name}.json").read_text()), **res}
     write(res)
 
 
