@@ -297,3 +297,17 @@ def test_detect_language_unsure_or_unknown():
     assert detect_language("12345 !!!") is None
     assert detect_language("Kokk", ["xx"]) is None  # no candidate that py3langid knows
     assert detect_language("Kierownik robót budowlanych", ["PL", "xx"]) == "pl"
+
+
+def test_vocabulary_alternation_prefers_the_longer_phrase():
+    """The trie alternation matches what the flat longest-first one matched: the longest phrase at a
+    position, with spaces and hyphens loose as the phrase writes them."""
+    _alt = titles._alt
+    pattern = re.compile(rf"(?:{_alt(['full', 'full time', 'full-time job', 'part time', 'f'])})", re.I)
+    assert pattern.match("Full time position").group(0) == "Full time"
+    assert pattern.match("fulltime job").group(0) == "fulltime job"
+    assert pattern.match("full - time job").group(0) == "full - time job"
+    assert pattern.match("fully").group(0) == "full"
+    assert pattern.match("part  time").group(0) == "part  time"
+    assert pattern.match("parttime") is None  # "part time" has a space: one at least
+    assert _alt(["b a", "a"]) == _alt(["a", "b a"])  # the same pattern whatever the order given

@@ -100,7 +100,7 @@ def _alt(phrases: Iterable[str]) -> str:
     phrase comes first and the end of a shorter phrase last, so longer phrases still win.
     """
     trie: dict = {}
-    for p in set(phrases):
+    for p in sorted(set(phrases)):  # sorted: the same pattern in every process
         words = [w for w in re.split(r"[\s\-]+", p) if w]
         if not words:
             continue
