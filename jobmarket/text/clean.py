@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from jobmarket.text.fragments import Pass, canonical
 from jobmarket.text.gender import remove_gender
@@ -290,9 +291,22 @@ def _marker_pass(p: Pass, text: str) -> str:
     return _light(_tidy(_codes(p, remove_gender(p, text))))
 
 
+@lru_cache(maxsize=50_000)  # ~25 MB at most per process
+def _pass_result(step: Callable[[Pass, str], str], text: str) -> tuple[str, tuple, tuple, tuple]:
+    """One pass over ``text`` and what it noted. A pass is a function of its text alone (it only appends to
+    its Pass), so its result can be reused: many raw titles share a text after their first pass ("Sales
+    Manager"), whose confirming pass is then a lookup."""
+    p = Pass()
+    new = step(p, text)
+    return new, tuple(p.removed), tuple(p.seniority), tuple(p.contract)
+
+
 def _fixpoint(step: Callable[[Pass, str], str], p: Pass, text: str, limit: int = 8) -> str:
     for _ in range(limit):
-        new = step(p, text)
+        new, removed, seniority, contract = _pass_result(step, text)
+        p.removed.extend(removed)
+        p.seniority.extend(seniority)
+        p.contract.extend(contract)
         if new == text or not _has_letter(new):
             return new
         text = new
