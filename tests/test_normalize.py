@@ -113,3 +113,24 @@ def test_eures_sample_every_row_accounted(market, eures_sample):
     assert res["posting_id"].is_unique
     assert res["country"].notna().all()
     assert res["language"].notna().mean() > 0.8
+
+
+def test_label_indexing_reports_rate_and_time_left(market, tmp_path, monkeypatch):
+    """A cold label index is the long step of a first run: its progress line says how far, how fast and
+    how long is left, and the step names the precision the labels are embedded in."""
+    from jobmarket.encoders import sentence_transformer
+    from jobmarket.progress import progress_steps
+
+    notes, names = [], []
+    monkeypatch.setattr(progress_steps, "note", lambda self, text: notes.append(text))
+    original = progress_steps.__call__
+    monkeypatch.setattr(progress_steps, "__call__",
+                        lambda self, name: names.append(name) or original(self, name))
+    monkeypatch.setattr(sentence_transformer, "_PROGRESS_BLOCK", 8)  # several notes for a small index
+    monkeypatch.setenv("JOBMARKET_HOME", str(tmp_path / "home"))  # an empty label-matrix cache
+    market.normalize(write_postings(tmp_path / "p.csv", TITLES[:4]), progress=False)
+    precision = market.encoder.precision  # fp32 here, bf16 on a CPU with native bf16
+    assert any(n.startswith("indexing ESCO labels (") and n.endswith(f"; {precision})") for n in names)
+    assert notes and all("labels encoded" in n for n in notes)
+    assert any("/s, ~" in n and n.endswith(" s left") for n in notes)
+    assert market.encoder.progress is None  # the run's callback is gone after the step

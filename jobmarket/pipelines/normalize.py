@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as replace_fields
@@ -203,12 +204,14 @@ def _run(ws: Workspace, path: Path, read, encoder, options: NormalizeOptions, ma
     choice = _index_languages(have_langs, options, seen_langs)
     langs = choice.languages
     steps.say(choice.summary())
-    with steps(f"indexing ESCO labels ({', '.join(langs)})"):
+    precision = getattr(encoder, "precision", "fp32")
+    with steps(f"indexing ESCO labels ({', '.join(langs)}; {precision})"):
         with ws.reading():
             index = LabelIndex.from_store(con, langs)
             need = find_calibration(con, index, encoder, options.match)
-        # A cold label index is the longest step of a first run (100k+ labels): say how far it is.
-        encoder.progress = lambda done, total: steps.note(f"{done:,}/{total:,} labels encoded")
+        # A cold label index is the longest step of a first run (100k+ labels, minutes in fp32): say how far
+        # it is and how long it will take.
+        encoder.progress = _label_progress(steps)
         try:
             index.embed(encoder)
         finally:
@@ -286,6 +289,22 @@ def _run(ws: Workspace, path: Path, read, encoder, options: NormalizeOptions, ma
         n_changed=n_changed,
         read_notes=read.notes,
     )
+
+
+def _label_progress(steps: progress_steps):
+    """An encoder progress callback: labels encoded so far, their rate and the time left."""
+    t0 = time.perf_counter()
+
+    def note(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - t0
+        if done and elapsed > 0:
+            rate = done / elapsed
+            left = (total - done) / rate
+            steps.note(f"{done:,}/{total:,} labels encoded, {rate:,.0f}/s, ~{left:,.0f} s left")
+        else:
+            steps.note(f"{done:,}/{total:,} labels encoded")
+
+    return note
 
 
 def _build_title_map(
