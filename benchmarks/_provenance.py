@@ -18,6 +18,17 @@ def commit_label() -> str:
     return commit + (" (+ uncommitted changes)" if git("status", "--porcelain") else "")
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux), so a table says which machine class its rates belong to."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
+
+
 def load_note() -> str:
     """The 1-minute load average now, so a reader can tell an idle machine from a shared one."""
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"

@@ -37,13 +37,14 @@ import pyarrow.csv as pacsv
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # _provenance sits beside this script
-from _provenance import commit_label, load_note  # noqa: E402
+from _provenance import commit_label, cpu_model, load_note  # noqa: E402
 
 STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
 LOAD = load_note()
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
+NAME = "scale"  # results/NAME.md and .json; --name gives another machine its own file
 WORK = ROOT / "benchmarks" / ".work" / "scale"
 
 MARKERS = ["", "", " (m/w/d)", " (h/f)", " (m/f/x)", " /-in"]
@@ -170,7 +171,7 @@ def esco_base() -> Path:
 def machine() -> str:
     import torch
 
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+    return (f"{platform.system()} {platform.machine()}, {cpu_model()}, {os.cpu_count()} cores, "
             f"torch {torch.__version__} (threads {torch.get_num_threads()})")
 
 
@@ -180,7 +181,7 @@ def input_meta(args) -> dict:
 
 def rewrite_table() -> None:
     """Only regenerate scale.md from scale.json (``--table-only``)."""
-    d = json.loads((RESULTS / "scale.json").read_text())
+    d = json.loads((RESULTS / f"{NAME}.json").read_text())
     write(d["runs"], argparse.Namespace(**d["meta"]["input"]))
 
 
@@ -192,7 +193,10 @@ def main() -> None:
     ap.add_argument("--specs", type=int, default=1000, help="distinct qualifiers")
     ap.add_argument("--duckdb-memory", help="DuckDB memory_limit of the runs, e.g. 1GB")
     ap.add_argument("--table-only", action="store_true", help="only rewrite scale.md from scale.json")
+    ap.add_argument("--name", default="scale", help="results/NAME.md and .json (another machine's runs)")
     args = ap.parse_args()
+    global NAME
+    NAME = args.name
     if args.table_only:
         rewrite_table()
         return
@@ -202,7 +206,7 @@ def main() -> None:
     base = esco_base()
     memory = args.duckdb_memory or "default (80% of RAM)"
     # Runs of earlier invocations on the same input and memory setting (other sizes) stay in the table.
-    old = RESULTS / "scale.json"
+    old = RESULTS / f"{NAME}.json"
     old = json.loads(old.read_text()) if old.exists() else {"meta": {}, "runs": []}
     # Rows without a commit of their own came from an uncommitted tree: they are dropped, not relabelled.
     results = [r for r in old["runs"] if old["meta"].get("input") == input_meta(args) and r.get("commit")
@@ -238,7 +242,7 @@ NOTES = "<!-- hand-written reading of the table below this line; kept when the t
 def write(results: list[dict], args) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     meta = {"date": dt.date.today().isoformat(), "machine": machine(), "input": input_meta(args)}
-    (RESULTS / "scale.json").write_text(json.dumps({"meta": meta, "runs": results}, indent=1) + "\n")
+    (RESULTS / f"{NAME}.json").write_text(json.dumps({"meta": meta, "runs": results}, indent=1) + "\n")
     inp = meta["input"]
     lines = [
         "# normalize at scale: bounded memory",
@@ -282,7 +286,7 @@ def write(results: list[dict], args) -> None:
         lines.append(f"| {r['rows']:,} ({r.get('duckdb_memory', 'default')}) | "
                      + " | ".join(f"{r['stages'][k]:.1f}" if k in r["stages"] else "-" for k in stages)
                      + " |")
-    path = RESULTS / "scale.md"
+    path = RESULTS / f"{NAME}.md"
     old = path.read_text() if path.exists() else ""
     notes = old[old.index(NOTES):] if NOTES in old else NOTES + "\n"
     path.write_text("\n".join(lines) + "\n\n" + notes)

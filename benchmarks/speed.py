@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _provenance import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,17 +54,9 @@ def machine() -> dict:
     commit += " + uncommitted changes" if dirty else ""
     return {"date": dt.date.today().isoformat(), "commit": commit,
             "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count(),
-            "cpu": _cpu_model(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "cpu": cpu_model(), "torch": torch.__version__, "threads": torch.get_num_threads(),
             "cpu_bf16": cpu_has_bf16(),
             "load_avg_start": os.getloadavg()[0]}
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
 
 
 def fresh_home() -> Path:
