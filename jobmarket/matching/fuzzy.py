@@ -34,6 +34,7 @@ class FuzzyStage:
     def __init__(self, index: LabelIndex, cutoff: float = 95.0) -> None:
         self.index = index
         self.cutoff = cutoff
+        self._by_length: dict[str | None, tuple[np.ndarray, np.ndarray]] = {}  # per title language
 
     def find(self, keys: Sequence[str], langs: Sequence[str | None]) -> dict[int, StageHit]:
         """The best ratio ≥ cutoff per title; titles that match exactly are not looked at."""
@@ -44,16 +45,7 @@ class FuzzyStage:
                 groups.setdefault(lang if lang in index.by_lang else None, []).append(i)
         hits: dict[int, StageHit] = {}
         for lang, rows in groups.items():
-            if lang is None:
-                label_rows = np.arange(len(index.keys))
-            else:
-                parts = [index.by_lang[lang]] + (
-                    [index.by_lang["en"]] if lang != "en" and "en" in index.by_lang else []
-                )
-                label_rows = np.concatenate(parts)
-            lengths = np.array([len(index.keys[j]) for j in label_rows])
-            order = np.argsort(lengths, kind="stable")
-            label_rows, lengths = label_rows[order], lengths[order]
+            label_rows, lengths = self._labels_by_length(lang)
             by_length: dict[int, list[int]] = {}
             for i in rows:
                 by_length.setdefault(len(keys[i]), []).append(i)
@@ -63,6 +55,23 @@ class FuzzyStage:
                 if a < b:
                     self._compare(keys, same, label_rows[a:b], hits)
         return hits
+
+    def _labels_by_length(self, lang: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """The label rows a title of ``lang`` is compared with (its language and English; all for None),
+        sorted by key length, with those lengths; once per language, not once per chunk of titles."""
+        if lang not in self._by_length:
+            index = self.index
+            if lang is None:
+                label_rows = np.arange(len(index.keys))
+            else:
+                parts = [index.by_lang[lang]] + (
+                    [index.by_lang["en"]] if lang != "en" and "en" in index.by_lang else []
+                )
+                label_rows = np.concatenate(parts)
+            lengths = np.array([len(index.keys[j]) for j in label_rows])
+            order = np.argsort(lengths, kind="stable")
+            self._by_length[lang] = label_rows[order], lengths[order]
+        return self._by_length[lang]
 
     def _compare(self, keys: Sequence[str], rows: list[int], label_rows: np.ndarray, hits: dict) -> None:
         index = self.index

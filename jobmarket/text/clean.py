@@ -88,6 +88,9 @@ def _light(raw: str) -> str:
     return text
 
 
+_ASCII_CONTROLS = {i: " " for i in [*range(0x20), 0x7F]}  # ASCII's Cc: what _light_char makes a space
+
+
 def _light_once(text: str) -> str:
     text = html.unescape(text)
     text = HTML_TAG.sub(" ", text)
@@ -98,9 +101,6 @@ def _light_once(text: str) -> str:
         text = "".join(_light_char(ch) for ch in text)
     text = REPEATED_PUNCT.sub(lambda m: m.group(1) or m.group(2) or ".", text)
     return WHITESPACE.sub(" ", text).strip()
-
-
-_ASCII_CONTROLS = {i: " " for i in [*range(0x20), 0x7F]}  # ASCII's Cc: what _light_char makes a space
 
 
 def _light_char(ch: str) -> str:
@@ -291,7 +291,7 @@ def _marker_pass(p: Pass, text: str) -> str:
     return _light(_tidy(_codes(p, remove_gender(p, text))))
 
 
-@lru_cache(maxsize=50_000)  # ~25 MB at most per process
+@lru_cache(maxsize=50_000)  # per process; bounded, so a long run's memory stays flat
 def _pass_result(step: Callable[[Pass, str], str], text: str) -> tuple[str, tuple, tuple, tuple]:
     """One pass over ``text`` and what it noted. A pass is a function of its text alone (it only appends to
     its Pass), so its result can be reused: many raw titles share a text after their first pass ("Sales
