@@ -224,31 +224,49 @@ class Encoder:
         return out
 
     def _forward(self, texts: list[str], task: str | None) -> np.ndarray:
-        # Sort by length so each batch pads little; restore order afterwards.
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        # Batches of texts with the same number of tokens, so a batch pads almost nothing: ESCO labels
+        # sorted by characters padded ~38% more tokens than they hold (fp32 +40%, bf16 +28% texts/s by
+        # tokens). Each batch is its own encode call, as sentence-transformers re-sorts a call's texts by
+        # characters.
+        order = np.argsort(self._token_lengths(texts), kind="stable")
         encode, kwargs = self._encode_call(task or "query")
         ordered = [texts[i] for i in order]
         parts = []
         device_type = _device_type(self.model)
+        step = max(1, self.batch_size)
         # Blocks of texts, so long jobs (100k ESCO labels) can report progress between them.
         for start in range(0, len(ordered), _PROGRESS_BLOCK):
+            block = ordered[start : start + _PROGRESS_BLOCK]
             with autocast(getattr(self, "precision", "fp32"), device_type, self.model):
-                block = encode(
-                    ordered[start : start + _PROGRESS_BLOCK],
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                    **kwargs,
-                )
-            # Autocast keeps the pooled, normalised vectors in float32 (LayerNorm runs in fp32 under it).
-            parts.append(block.astype(np.float32, copy=False))
+                for b in range(0, len(block), step):
+                    vecs = encode(
+                        block[b : b + step],
+                        batch_size=step,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                        **kwargs,
+                    )
+                    # Autocast keeps the pooled, normalised vectors in float32 (LayerNorm runs in fp32).
+                    parts.append(vecs.astype(np.float32, copy=False))
             if self.progress is not None:
                 self.progress(min(start + _PROGRESS_BLOCK, len(ordered)), len(ordered))
         vecs = np.concatenate(parts)
         result = np.empty_like(vecs)
         result[order] = vecs
         return result
+
+    def _token_lengths(self, texts: list[str]) -> list[int]:
+        """Each text's token count (the prompt adds the same to all); characters where the model has no
+        plain tokenizer."""
+        tokenizer = getattr(self.model, "tokenizer", None)
+        if callable(tokenizer):
+            try:
+                ids = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+                return [len(x) for x in ids]
+            except Exception:  # noqa: BLE001 - a tokenizer that cannot count only costs padding
+                log.debug("token lengths unavailable; sorting by characters", exc_info=True)
+        return [len(t) for t in texts]
 
 
 # The prompts sentence-transformers' encode_query / encode_document pick, in its order.
