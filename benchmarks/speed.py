@@ -3,8 +3,8 @@
 Absolute rates on a shared 2-core machine say little; ratios measured in the same run do: label
 indexing at 2.5x the bare fp32 encoder means bf16 (and dedupe) paid off, whatever else ran meanwhile.
 
-1. bare encoder: ``--bare-n`` ESCO labels of the run's label languages, fp32 then bf16 (each warmed up),
-   texts/s and cosine to fp32;
+1. bare encoder: ``--bare-n`` ESCO labels (English and Hungarian, a seeded sample), sentence-transformers'
+   own ``encode`` and the jobmarket Encoder, fp32 then bf16 (each warmed up), texts/s and cosine to fp32;
 2. a cold ``normalize`` of ``--file`` (default: the EURES postings) into a fresh store with a fresh
    label-index cache (``JOBMARKET_HOME`` in a temp dir, the installed model linked in): read, clean,
    label indexing, encode + match and write as rates;
@@ -72,13 +72,23 @@ def fresh_home() -> Path:
 
 # ---------------------------------------------------------------- 1. bare encoder
 def bare_encoder(model: str, texts: list[str]) -> dict:
+    """sentence-transformers' own encode (its batching: sorted by characters), then the Encoder (batches of
+    equal token counts), each in fp32 and bf16 autocast."""
     from jobmarket.encoders.cache import MemoryEmbeddingStore
+    from jobmarket.encoders.precision import autocast
     from jobmarket.encoders.sentence_transformer import Encoder
 
     enc = Encoder(model, precision="fp32")
+    encode, kwargs = enc._encode_call("query")
     out, vecs = {}, {}
     for precision in ("fp32", "bf16"):
         enc.precision = precision
+        with autocast(precision, "cpu", enc.model):
+            encode([f"warm up {i}" for i in range(64)], batch_size=enc.batch_size, **kwargs)
+            t0 = time.perf_counter()
+            vecs[f"st_{precision}"] = encode(texts, batch_size=enc.batch_size, normalize_embeddings=True,
+                                             convert_to_numpy=True, show_progress_bar=False, **kwargs)
+            out[f"st_{precision}_per_s"] = len(texts) / (time.perf_counter() - t0)
         enc.cache = MemoryEmbeddingStore()
         enc.encode_titles([f"warm up {i}" for i in range(64)])
         enc.cache = MemoryEmbeddingStore()
@@ -86,7 +96,9 @@ def bare_encoder(model: str, texts: list[str]) -> dict:
         vecs[precision] = enc.encode_titles(texts)
         out[f"{precision}_per_s"] = len(texts) / (time.perf_counter() - t0)
     cos = (vecs["fp32"] * vecs["bf16"]).sum(axis=1)
-    out.update(n=len(texts), cos_min=float(cos.min()), cos_mean=float(cos.mean()), batch=enc.batch_size)
+    st_cos = (vecs["fp32"] * vecs["st_fp32"].astype(np.float32)).sum(axis=1)
+    out.update(n=len(texts), cos_min=float(cos.min()), cos_mean=float(cos.mean()), batch=enc.batch_size,
+               st_fp32_cos_min=float(st_cos.min()))
     return out
 
 
@@ -333,12 +345,19 @@ def write(res: dict) -> None:
              ""]
     b = res.get("bare")
     if b:
-        lines += [f"## bare encoder (offline multilingual-e5-small, ESCO labels, batch {b.get('batch', 64)}, "
-                  "length-sorted)", "",
-                  "| precision | texts/s | cosine to fp32 (min / mean) |", "|---|---|---|",
-                  f"| fp32 | {b['fp32_per_s']:.0f} | - |",
-                  f"| bf16 autocast | {b['bf16_per_s']:.0f} | {b['cos_min']:.5f} / {b['cos_mean']:.6f} |",
-                  "", f"{b['n']:,} texts; bf16 / fp32 = **{b['bf16_per_s'] / b['fp32_per_s']:.2f}x**", ""]
+        lines += [f"## bare encoder (offline multilingual-e5-small, ESCO labels, batch {b.get('batch', 64)})", "",
+                  "| encoder | precision | texts/s | cosine to the Encoder's fp32 (min / mean) |",
+                  "|---|---|---|---|"]
+        if "st_fp32_per_s" in b:
+            lines += [f"| sentence-transformers `encode` as is (batches sorted by characters) | fp32 | "
+                      f"{b['st_fp32_per_s']:.0f} | {b['st_fp32_cos_min']:.6f} / - |",
+                      f"| sentence-transformers `encode` as is | bf16 autocast | {b['st_bf16_per_s']:.0f} | - |"]
+        lines += [f"| jobmarket Encoder (batches of equal token counts) | fp32 | {b['fp32_per_s']:.0f} | - |",
+                  f"| jobmarket Encoder | bf16 autocast | {b['bf16_per_s']:.0f} | "
+                  f"{b['cos_min']:.5f} / {b['cos_mean']:.6f} |",
+                  "", f"{b['n']:,} texts; Encoder bf16 / fp32 = **{b['bf16_per_s'] / b['fp32_per_s']:.2f}x**"
+                  + (f"; Encoder bf16 / sentence-transformers fp32 = "
+                     f"**{b['bf16_per_s'] / b['st_fp32_per_s']:.2f}x**" if "st_fp32_per_s" in b else ""), ""]
     r = res.get("normalize")
     if r:
         lines += [f"## cold normalize of `{res['file']}` (precision {r['precision']}, label languages "
@@ -346,13 +365,17 @@ def write(res: dict) -> None:
                   f"{r['rows']:,} rows, {r['pairs']:,} (title, country) pairs, {r['unique_titles']:,} unique "
                   f"titles, {r['labels_embedded']:,} distinct label texts embedded "
                   f"({r['label_rows']:,} label rows); wall {r['wall']:.0f} s.", "",
-                  "| stage | seconds | rate | / bare fp32 | / bare bf16 |", "|---|---|---|---|---|"]
+                  "| stage | seconds | rate | / bare fp32 (sentence-transformers) | / bare fp32 (Encoder) | "
+                  "/ bare bf16 (Encoder) |", "|---|---|---|---|---|---|"]
         for name, key, rate in r["stages"]:
             sec = r["seconds"].get(key, 0.0)
-            ratio = (f"{rate / b['fp32_per_s']:.2f}x", f"{rate / b['bf16_per_s']:.2f}x") if (
-                b and rate and ("labels" in name or "titles" in name)) else ("", "")
-            lines.append(f"| {name} | {sec:.1f} | {rate:,.0f} | {ratio[0]} | {ratio[1]} |" if rate
-                         else f"| {name} | {sec:.1f} | - | | |")
+            ratio = ("", "", "")
+            if b and rate and ("labels" in name or "titles" in name):
+                st = b.get("st_fp32_per_s")
+                ratio = (f"{rate / st:.2f}x" if st else "", f"{rate / b['fp32_per_s']:.2f}x",
+                         f"{rate / b['bf16_per_s']:.2f}x")
+            lines.append(f"| {name} | {sec:.1f} | {rate:,.0f} | {' | '.join(ratio)} |" if rate
+                         else f"| {name} | {sec:.1f} | - | | | |")
         other = {k: v for k, v in r["seconds"].items() if k not in {key for _, key, _ in r["stages"]}}
         if other:
             lines.append("\nother steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in other.items()))
@@ -453,7 +476,8 @@ def main() -> None:
         labels = pd.read_csv(DATA / "esco" / "v1.2-labels" / "occupation_labels_hu.tsv", sep="\t", dtype=str)
         en = pd.read_csv(DATA / "esco" / "v1.2" / "en" / "occupations_en.csv", dtype=str)
         texts = list(dict.fromkeys(list(en["preferredLabel"].dropna()) + list(labels["label"].dropna())))
-        res["bare"] = bare_encoder(model, texts[: args.bare_n])
+        pick = np.random.default_rng(0).permutation(len(texts))[: args.bare_n]  # both languages, all lengths
+        res["bare"] = bare_encoder(model, [texts[i] for i in pick])
         print(res["bare"], flush=True)
     if "normalize" not in args.skip:
         res["normalize"] = normalize_run(model, args.file, args.index_lang, args.precision)
