@@ -345,13 +345,15 @@ def write(res: dict) -> None:
              ""]
     b = res.get("bare")
     if b:
-        lines += [f"## bare encoder (offline multilingual-e5-small, ESCO labels, batch {b.get('batch', 64)})", "",
+        lines += [f"## bare encoder (offline multilingual-e5-small, ESCO labels, batch {b.get('batch', 64)})",
+                  "",
                   "| encoder | precision | texts/s | cosine to the Encoder's fp32 (min / mean) |",
                   "|---|---|---|---|"]
         if "st_fp32_per_s" in b:
             lines += [f"| sentence-transformers `encode` as is (batches sorted by characters) | fp32 | "
                       f"{b['st_fp32_per_s']:.0f} | {b['st_fp32_cos_min']:.6f} / - |",
-                      f"| sentence-transformers `encode` as is | bf16 autocast | {b['st_bf16_per_s']:.0f} | - |"]
+                      f"| sentence-transformers `encode` as is | bf16 autocast | "
+                      f"{b['st_bf16_per_s']:.0f} | - |"]
         lines += [f"| jobmarket Encoder (batches of equal token counts) | fp32 | {b['fp32_per_s']:.0f} | - |",
                   f"| jobmarket Encoder | bf16 autocast | {b['bf16_per_s']:.0f} | "
                   f"{b['cos_min']:.5f} / {b['cos_mean']:.6f} |",
