@@ -15,7 +15,7 @@ from jobmarket.encoders.sentence_transformer import Encoder
 from jobmarket.errors import JobmarketError
 from jobmarket.matching.embedding import EmbeddingScorer
 from jobmarket.matching.label_index import LabelIndex, _matrix_cache_path
-from jobmarket.matching.matcher import Matcher
+from jobmarket.matching.matcher import MatchConfig, Matcher
 from tests.conftest import SHARED, need_shared, skip_or_fail
 
 JOBBERT = SHARED / "jobbert_eval" / "titles.csv"
@@ -161,6 +161,31 @@ def test_near_ties_rescored_in_fp32_give_fp32_top1(tiny_model, monkeypatch, tmp_
     stats = matcher.refiner.stats
     assert stats.titles == len(titles) and 0 < stats.refined < len(titles)
     assert 0 < stats.labels < len(matcher.index.texts)
+
+
+def test_near_ties_rescored_in_blocks_decide_as_one_by_one(tiny_model, monkeypatch, tmp_path):
+    """The matcher holds titles with near ties back and re-scores them REFINE_BLOCK at a time; the matches
+    are those of re-scoring every such title at once, in order, whatever the block."""
+    import jobmarket.matching.matcher as matcher_module
+
+    monkeypatch.setenv("JOBMARKET_HOME", str(tmp_path))
+    rows, titles = _labels_and_titles(300)
+    titles = list(dict.fromkeys(titles))
+    enc = _CoarseLowPrecision(str(tiny_model), cache=MemoryEmbeddingStore(), precision="bf16")
+    runs = {}
+    for block in (1, 7, 10**6):
+        monkeypatch.setattr(matcher_module, "REFINE_BLOCK", block)
+        enc.cache = MemoryEmbeddingStore()  # every run encodes its fp32 vectors itself
+        matcher = Matcher(LabelIndex.from_rows(rows), enc, MatchConfig(chunk_size=16))
+        matcher.refiner.delta = 0.008
+        runs[block] = [(m.occupation_uri, m.status, m.candidates[:3]) for m in
+                       matcher.match(titles, ["en"] * len(titles))]
+        assert matcher.refiner.stats.refined > 10  # the test needs titles with near ties
+    assert len(runs[1]) == len(titles)
+    for block in (7, 10**6):
+        assert [r[:2] for r in runs[block]] == [r[:2] for r in runs[1]]
+        scores = np.array([[s for _, s in r[2]] for r in runs[block]])
+        assert np.allclose(scores, np.array([[s for _, s in r[2]] for r in runs[1]]), atol=1e-5)
 
 
 @pytest.mark.slow

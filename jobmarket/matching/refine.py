@@ -74,13 +74,18 @@ class NearTieRefiner:
 
     def refine(self, titles: Sequence[str], vectors: np.ndarray, occ: np.ndarray,
                anchors: Sequence[Sequence[int]] | None = None) -> np.ndarray:
-        """``occ`` (titles × occupations, from ``vectors``) with the near ties' scores in fp32, in place.
+        """``occ`` (titles × occupations, from ``vectors``) with the near ties' scores in fp32, in place:
+        :meth:`near` then :meth:`rescore`."""
+        return self.rescore(titles, vectors, occ, self.near(occ, anchors))
+
+    def near(self, occ: np.ndarray, anchors: Sequence[Sequence[int]] | None = None) -> np.ndarray:
+        """(titles × occupations) mask of the near ties; a title with more than one is re-scored.
 
         A near tie is an occupation within ``delta`` of the title's best score or, with ``anchors[i]``
         (occupation columns whose comparisons also decide: the string stages' hits, the rank a hit must
         reach), within ``delta`` of one of those columns' scores.
         """
-        self.stats.titles += len(titles)
+        self.stats.titles += len(occ)
         best = occ.max(axis=1, keepdims=True)
         near = occ >= best - self.delta
         for r, cols in enumerate(anchors or ()):
@@ -88,6 +93,12 @@ class NearTieRefiner:
                 close = np.abs(occ[r] - occ[r, c]) <= self.delta
                 if close.sum() > 1:  # another occupation within delta of it: that comparison is close
                     near[r] |= close
+        return near
+
+    def rescore(self, titles: Sequence[str], vectors: np.ndarray, occ: np.ndarray,
+                near: np.ndarray) -> np.ndarray:
+        """``occ`` with the scores of the ``near`` occupations of each title that has several of them
+        recomputed from fp32 vectors (one encode call for all), in place."""
         rows = np.flatnonzero(near.sum(axis=1) > 1)
         if not rows.size:
             return occ
