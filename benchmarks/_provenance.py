@@ -10,12 +10,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def commit_label() -> str:
-    """``abc1234``, or ``abc1234 (+ uncommitted changes)`` when the tree differs from that commit."""
+    """``abc1234``, or ``abc1234 (+ uncommitted changes)`` when the tree differs from that commit. The
+    results tables themselves do not count: a benchmark run in parts rewrites them between its parts."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD")
-    return commit + (" (+ uncommitted changes)" if git("status", "--porcelain") else "")
+    dirty = git("status", "--porcelain", "--", ".", ":(exclude)benchmarks/results")
+    return commit + (" (+ uncommitted changes)" if dirty else "")
 
 
 def cpu_model() -> str:

@@ -259,13 +259,13 @@ class Encoder:
     def _token_lengths(self, texts: list[str]) -> list[int]:
         """Each text's token count (the prompt adds the same to all); characters where the model has no
         plain tokenizer."""
-        tokenizer = getattr(self.model, "tokenizer", None)
-        if callable(tokenizer):
-            try:
-                ids = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
-                return [len(x) for x in ids]
-            except Exception:  # noqa: BLE001 - a tokenizer that cannot count only costs padding
-                log.debug("token lengths unavailable; sorting by characters", exc_info=True)
+        try:
+            # A Router-first model may have no tokenizer of its own; one that cannot count only costs padding.
+            ids = self.model.tokenizer(texts, add_special_tokens=False, truncation=False,
+                                       verbose=False)["input_ids"]
+            return [len(x) for x in ids]
+        except Exception:  # noqa: BLE001
+            log.debug("token lengths unavailable; sorting by characters", exc_info=True)
         return [len(t) for t in texts]
 
 
