@@ -20,7 +20,8 @@ def normalize_label(text: str) -> str:
     """The exact-lookup key of a label or title: NFKC, casefold, one space, no punctuation at the ends."""
     key = unicodedata.normalize("NFKC", text or "")
     key = unicodedata.normalize("NFKC", key.casefold()).translate(_QUOTES)
-    key = "".join(ch for ch in key if unicodedata.category(ch) not in ("Cf", "Cc") or ch.isspace())
+    if not key.isprintable():  # printable text has no Cc/Cf characters: skip the per-character scan
+        key = "".join(ch for ch in key if unicodedata.category(ch) not in ("Cf", "Cc") or ch.isspace())
     key = _WHITESPACE.sub(" ", key).strip()
     while key:
         trimmed = _strip_edge_punct(key)
