@@ -103,7 +103,7 @@ class NearTieRefiner:
         if not rows.size:
             return occ
         sc = self.scorer
-        labels = sc._labels
+        label_t = sc._label_matrix_t
         # Per refined title: its near occupations and, in each, the label columns worth fp32.
         plan: list[tuple[int, list[tuple[int, np.ndarray]]]] = []
         needed: dict[int, None] = {}
@@ -111,7 +111,7 @@ class NearTieRefiner:
             parts = []
             for o in np.flatnonzero(near[r]):
                 cols = np.arange(sc._starts[o], self._ends[o])
-                low = labels[cols] @ vectors[r] + sc._bonus[cols]
+                low = vectors[r] @ label_t[:, cols] + sc._bonus[cols]
                 keep = np.flatnonzero(low >= low.max() - self.window)
                 if self.max_labels is not None and len(keep) > self.max_labels:
                     keep = keep[np.argsort(-low[keep], kind="stable")[: self.max_labels]]
@@ -128,7 +128,7 @@ class NearTieRefiner:
         for (r, parts), q in zip(plan, title32, strict=True):
             for o, ocols in parts:
                 # The fp32 title against every label of the occupation; the deciding labels in fp32 too.
-                sims = labels[ocols] @ q + sc._bonus[ocols]
+                sims = q @ label_t[:, ocols] + sc._bonus[ocols]
                 for j, c in enumerate(ocols.tolist()):
                     vec = label32.get(c)
                     if vec is not None:
