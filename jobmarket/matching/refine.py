@@ -66,17 +66,11 @@ class NearTieRefiner:
         self.fp32 = copy.copy(encoder)
         self.fp32.precision = "fp32"
         # It shares the encoder's cache (keyed by precision, so fp32 and bf16 vectors never mix): a re-run of
-        # the same file encodes nothing again. One lookup a chunk, since labels and titles go in one call.
+        # the same file encodes nothing again. One lookup a block of titles: labels and titles go in one call.
         self.stats = RefineStats()
         self._encoded: set[int] = set()  # label columns re-encoded so far (vectors in self.fp32's cache)
         starts = scorer._starts
         self._ends = np.append(starts[1:], len(index.embedded_rows))
-
-    def refine(self, titles: Sequence[str], vectors: np.ndarray, occ: np.ndarray,
-               anchors: Sequence[Sequence[int]] | None = None) -> np.ndarray:
-        """``occ`` (titles × occupations, from ``vectors``) with the near ties' scores in fp32, in place:
-        :meth:`near` then :meth:`rescore`."""
-        return self.rescore(titles, vectors, occ, self.near(occ, anchors))
 
     def near(self, occ: np.ndarray, anchors: Sequence[Sequence[int]] | None = None) -> np.ndarray:
         """(titles × occupations) mask of the near ties; a title with more than one is re-scored.
