@@ -233,3 +233,53 @@ def test_store_keeps_evidence_and_profiles_leave_background_out(skills_store):
     assert MANAGE_BUDGETS not in set(narrow["skill_uri"]) and SQL in set(narrow["skill_uri"])
     grouped = by_group(gap.reset_index(), "reuse_level")
     assert {"cross-sector", "sector-specific"} <= set(grouped["reuse_level"])
+
+
+def test_embedding_findings_are_the_threshold_rows_whatever_the_batches(skills_store, tiny_router_model):
+    """The embedding stage ranks only segments whose best skill reaches the threshold, and the extractor
+    hands it units in order of length: findings are those of ranking every segment, for any batch size."""
+    import numpy as np
+
+    from jobmarket.encoders.sentence_transformer import Encoder
+    from jobmarket.skills._base import Doc
+    from jobmarket.skills.embedding import EmbeddingStage
+    from jobmarket.skills.segments import Segment
+
+    con, _ = skills_store
+    labels = SkillLabels.from_store(con)
+    texts = [p[4] for p in POSTINGS] + ["Budgets.", "You will work with spreadsheets, budgets and reports "
+                                        "for our clients in three countries every week."]
+    encoder = Encoder(str(tiny_router_model))
+    probe = EmbeddingStage(labels, encoder, threshold=0.0, top_n=1)
+    units = sorted({s.text for t in texts for s in split_segments(t, 25, "en")})
+    sims = probe.similarities(probe.encode_segments(units))
+    threshold = float(np.quantile(sims.max(axis=1), 0.5))  # half the segments find something
+    every = len(probe.skill_uris)
+    for top_n in (1, every):
+        stage = EmbeddingStage(labels, encoder, threshold=threshold, top_n=top_n)
+        found = stage.find_many([Doc(u, "en", [Segment(u, 0, len(u))]) for u in units])
+        for row, fs in zip(sims, found, strict=True):
+            # every skill at or above the threshold, at most top_n of them; ties make the skills arbitrary
+            assert len(fs) == min(top_n, int((row >= threshold).sum()))
+            best = np.sort(row)[::-1][:len(fs)]
+            assert sorted((f.score for f in fs), reverse=True) == pytest.approx(best.round(4), abs=2e-4)
+        assert 0 < sum(map(len, found)) < len(units) * top_n
+
+    seen: list[int] = []
+    stage = EmbeddingStage(labels, encoder, threshold=threshold, top_n=every)
+    ranked = stage.find_many
+
+    def recording(docs):
+        seen.extend(len(d.text) for d in docs)
+        return ranked(docs)
+
+    stage.find_many = recording
+    results = []
+    for batch in (1, 3, 1024):
+        seen.clear()
+        extractor = SkillExtractor([stage], sections=False, rule=None)
+        results.append([sorted((f.skill_uri, f.start, f.end) for f in fs)
+                        for fs in extractor.extract_many(texts, ["en"] * len(texts), batch=batch)])
+        assert seen == sorted(seen) and len(seen) == len(units)  # shortest units first, each once
+    assert results[0] == results[1] == results[2]
+    assert any(results[0])

@@ -95,14 +95,17 @@ class EmbeddingStage:
     def find_many(self, docs: Sequence[Doc]) -> list[list[Finding]]:
         segs = [(d, s) for d, doc in enumerate(docs) for s in doc.segments]
         found: list[list[Finding]] = [[] for _ in docs]
-        if not segs:
+        if not segs or not self.skill_uris:
             return found
         vectors = self.encode_segments([s.text for _, s in segs])
         for c0 in range(0, len(segs), self.chunk):
             sims = self.similarities(vectors[c0:c0 + self.chunk])
             k = min(self.top_n, sims.shape[1])
-            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-            for row, cols in enumerate(top):
+            # Only rows whose best skill reaches the threshold can find anything (about 1 in 75 of the EURES
+            # segments); ranking the others cost more than the cosines.
+            rows = np.flatnonzero(sims.max(axis=1) >= self.threshold)
+            top = np.argpartition(sims[rows], -k, axis=1)[:, -k:]
+            for row, cols in zip(rows, top, strict=True):
                 d, seg = segs[c0 + row]
                 for j in cols:
                     score = float(sims[row, j])

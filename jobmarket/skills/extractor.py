@@ -86,9 +86,13 @@ class SkillExtractor:
             where.append(rows)
         unit_docs = [Doc(text, lang, [Segment(text, 0, len(text))]) for (text, lang) in units]
         unit_found: list[list[Finding]] = [[] for _ in unit_docs]
+        # Units in order of length, so each batch holds texts of similar length: the encoder sorts only
+        # within a call, and 1,024 units of every length padded ~28% more tokens than the EURES segments
+        # hold (2% sorted across all).
+        order = sorted(range(len(unit_docs)), key=lambda u: len(unit_docs[u].text))
         with chunk_progress(progress, "skills", len(unit_docs)) as advance:
-            for b0 in range(0, len(unit_docs), batch):
-                part = list(range(b0, min(b0 + batch, len(unit_docs))))
+            for b0 in range(0, len(order), batch):
+                part = order[b0:b0 + batch]
                 for stage in self.stages:
                     ids = [u for u in part if unit_fore[u]] if getattr(stage, "skips_background", False) \
                         else part
