@@ -377,6 +377,20 @@ def clustering(sizes: list[int], dims: int = 32) -> list[dict]:
 
 
 # ---------------------------------------------------------------- report
+SECTIONS = ("bare", "normalize", "agreement", "skills", "cleaning", "fuzzy", "clustering")
+
+
+def merge(old: dict, new: dict) -> dict:
+    """``new`` over ``old`` (a run in parts), each section keeping the commit and date of the run that made
+    it, so the header never claims another run's sections."""
+    def stamp(run: dict) -> dict:
+        return {"commit": run["machine"]["commit"], "date": run["machine"]["date"]}
+
+    runs = {s: old.get("section_runs", {}).get(s, stamp(old)) for s in SECTIONS if s in old}
+    runs.update({s: stamp(new) for s in SECTIONS if s in new})
+    return {**old, **new, "section_runs": runs}
+
+
 def write(res: dict) -> None:
     m = res["machine"]
     lines = ["# speed: each stage against the bare encoder, one run", "",
@@ -385,8 +399,14 @@ def write(res: dict) -> None:
              f"(load average {m['load_avg_start']:.1f} at the start, "
              f"{res.get('load_avg_end', 0):.1f} at the end); torch {m['torch']} ({m['threads']} threads); "
              f"native CPU bf16: {m['cpu_bf16']}; no GPU in this task",
-             "- absolute rates depend on the load above; the ratios within one run are the figures",
-             ""]
+             "- absolute rates depend on the load above; the ratios within one run are the figures"]
+    runs = res.get("section_runs", {})
+    earlier = [f"{name} (commit {r['commit']}, {r['date']})" for name, r in runs.items()
+               if r["commit"] != m["commit"] or r["date"] != m["date"]]
+    if earlier:
+        lines.append("- a run in parts: the header is the last part's; sections from earlier parts: "
+                     + "; ".join(earlier))
+    lines.append("")
     b = res.get("bare")
     if b:
         lines += [f"## bare encoder (offline multilingual-e5-small, ESCO labels, batch {b.get('batch', 64)})",
@@ -520,7 +540,7 @@ def main() -> None:
     ap.add_argument("--merge", action="store_true",
                     help="keep the sections of results/speed.json this run skips (a run in parts)")
     ap.add_argument("--skip", nargs="*", default=[],
-                    choices=["bare", "normalize", "agreement", "skills", "cleaning", "fuzzy", "clustering"])
+                    choices=SECTIONS)
     args = ap.parse_args()
     from jobmarket.encoders.offline.install import offline_model_path
 
@@ -558,7 +578,7 @@ def main() -> None:
     res["load_avg_end"] = os.getloadavg()[0]
     res["name"] = args.name
     if args.merge and (RESULTS / f"{args.name}.json").exists():
-        res = {**json.loads((RESULTS / f"{args.name}.json").read_text()), **res}
+        res = merge(json.loads((RESULTS / f"{args.name}.json").read_text()), res)
     write(res)
 
 
