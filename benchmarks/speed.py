@@ -259,16 +259,31 @@ def _resampled_rows(n: int) -> list[tuple]:
     return list(dict.fromkeys(rows))  # distinct (title, country) pairs, as normalize hands them over
 
 
-def cleaning(n: int) -> dict:
-    """Pairs/s of clean + detect in one process (and each step alone), then over the process pool twice: its
-    first chunks pay the workers' start-up (spawned, each imports the package), the next ones, of other
-    rows so no worker's cache has seen them, are the rate a long run sees."""
-    from jobmarket.text import batch
+def _real_rows() -> list[tuple]:
+    """Real vacancy titles as posted: the EURES titles with their postings' countries and the JobBERT titles
+    with a country drawn as benchmarks/scale.py draws it, distinct (title, country) pairs."""
+    import pandas as pd
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from scale import COUNTRIES
+
+    eures = pd.read_csv(DATA / "postings" / "European_jobs_batch2.csv", dtype=str, keep_default_na=False)
+    jobbert = pd.read_csv(DATA / "jobbert_eval" / "titles.csv", dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(3)
+    rows = [(t, c, None, None) for t, c in zip(eures["job_title"], eures["country_code"], strict=True)]
+    rows += [(t, COUNTRIES[rng.integers(len(COUNTRIES))], None, None) for t in jobbert["vacancyTitle"]]
+    return list(dict.fromkeys(r for r in rows if r[0].strip()))
+
+
+def _clean_rates(rows: list[tuple]) -> dict:
+    """Pairs/s of clean + detect over ``rows`` in one process, each step alone, and over a started process
+    pool; every measure starts with cold caches (a text's pass is cached once seen, in each process)."""
+    from jobmarket.text import batch, clean
     from jobmarket.text.clean import clean_title
 
-    rows = _resampled_rows(2 * n)
-    first, second = rows[: len(rows) // 2], rows[len(rows) // 2 :]
-    out = {"pairs": len(first), "pairs_warm": len(second)}
+    def cold() -> None:
+        clean._pass_result.cache_clear()
+        clean._tidy.cache_clear()
 
     def timed(part: list) -> float:
         t0 = time.perf_counter()
@@ -277,22 +292,45 @@ def cleaning(n: int) -> dict:
         return len(part) / (time.perf_counter() - t0)
 
     pool_min = batch.PARALLEL_MIN
+    out: dict = {"pairs": len(rows)}
     batch.PARALLEL_MIN = 10**12
-    out["one process"] = timed(first)
-    # Each step alone, on the second half (one process, cold caches): where a pair's time goes.
-    raws = list(dict.fromkeys(r for r, *_ in second))
+    cold()
+    out["one process"] = timed(rows)
+    cold()
+    raws = list(dict.fromkeys(r for r, *_ in rows))
     t0 = time.perf_counter()
     cleaned = {r: clean_title(r) for r in raws}
     out["clean_only_per_s"] = len(raws) / (time.perf_counter() - t0)
-    todo = list(dict.fromkeys((cleaned[r].title, d, c) for r, c, _, d in second))
+    todo = list(dict.fromkeys((cleaned[r].title, d, c) for r, c, _, d in rows))
     t0 = time.perf_counter()
     for t, d, c in todo:
         batch.detect_title_language(t, d, c)
     out["detect_only_per_s"] = len(todo) / (time.perf_counter() - t0)
     batch.PARALLEL_MIN = pool_min
-    out["process pool"] = timed(first)
-    out["process pool warm"] = timed(second)
-    out["workers"] = batch.workers()
+    # A pool whose workers have started (spawned, the package imported) but cleaned nothing yet.
+    pool = batch._executor(batch.workers())
+    list(pool.map(time.sleep, [0.5] * batch.workers()))
+    out["process pool warm"] = timed(rows)
+    pool.shutdown()
+    batch._pool = None
+    return out
+
+
+def cleaning(n: int) -> dict:
+    """Clean + detect on the scale resample (``n`` pairs: real titles with seniority, gender, contract
+    and spacing variants) and on real vacancy titles as posted; for the resample also a pool's first
+    chunks, which pay the workers' start-up."""
+    from jobmarket.text import batch, clean
+
+    rows = _resampled_rows(n)
+    out = {**_clean_rates(rows), "workers": batch.workers()}
+    clean._pass_result.cache_clear()
+    clean._tidy.cache_clear()
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), 20_000):
+        batch.clean_and_detect(rows[i : i + 20_000])
+    out["process pool"] = len(rows) / (time.perf_counter() - t0)  # a new pool: start-up included
+    out["real"] = _clean_rates(_real_rows())
     return out
 
 
@@ -485,17 +523,26 @@ def write(res: dict) -> None:
     c = res.get("cleaning")
     if c:
         lines += ["## title cleaning + language detection", "",
-                  f"{c['pairs']:,} distinct (title, country) pairs resampled as benchmarks/scale.py does "
-                  "(no descriptions), in normalize's 20k chunks:", "",
-                  "| mode | pairs/s |", "|---|---|",
-                  f"| one process | {c['one process']:,.0f} |",
-                  f"| process pool ({c['workers']} workers), start-up included | {c['process pool']:,.0f} |"]
+                  f"Pairs/s in normalize's 20k chunks; each measure starts with cold caches. Resample: "
+                  f"{c['pairs']:,} distinct (title, country) pairs drawn as benchmarks/scale.py does "
+                  "(real titles with seniority, gender-marker, contract and spacing variants), no "
+                  "descriptions.", ""]
+        r = c.get("real")
+        head = "| mode | resample |" + (f" real vacancy titles ({r['pairs']:,} pairs) |" if r else "")
+        lines += [head, "|---|---|" + ("---|" if r else "")]
+
+        def row(label: str, key: str) -> str:
+            real = (f" {r[key]:,.0f} |" if key in r else " - |") if r else ""
+            return f"| {label} | {c[key]:,.0f} |" + real
+
+        lines += [row("one process", "one process"), row("cleaning alone, raw titles/s", "clean_only_per_s"),
+                  row("language detection alone", "detect_only_per_s"),
+                  row(f"process pool ({c['workers']} workers), start-up included", "process pool")]
         if "process pool warm" in c:
-            lines += [f"| process pool ({c['workers']} workers), started: other {c['pairs_warm']:,} pairs | "
-                      f"{c['process pool warm']:,.0f} |", "",
-                      f"One process, each step alone (other pairs, cold caches): cleaning "
-                      f"{c['clean_only_per_s']:,.0f} raw titles/s, language detection "
-                      f"{c['detect_only_per_s']:,.0f} (title, country) pairs/s."]
+            lines.append(row(f"process pool ({c['workers']} workers), started", "process pool warm"))
+        if r:
+            lines += ["", "Real vacancy titles: the EURES titles with their postings' countries and the "
+                      "JobBERT titles with a country drawn as the resample draws it."]
         lines.append("")
     fz = res.get("fuzzy")
     if fz:
