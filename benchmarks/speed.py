@@ -275,9 +275,10 @@ def _real_rows() -> list[tuple]:
     return list(dict.fromkeys(r for r in rows if r[0].strip()))
 
 
-def _clean_rates(rows: list[tuple]) -> dict:
+def _clean_rates(rows: list[tuple], repeats: int = 3) -> dict:
     """Pairs/s of clean + detect over ``rows`` in one process, each step alone, and over a started process
-    pool; every measure starts with cold caches (a text's pass is cached once seen, in each process)."""
+    pool: the median of ``repeats`` runs, each from cold caches (a text's pass is cached once seen, in
+    each process) and, for the pool, with new workers."""
     from jobmarket.text import batch, clean
     from jobmarket.text.clean import clean_title
 
@@ -291,29 +292,41 @@ def _clean_rates(rows: list[tuple]) -> dict:
             batch.clean_and_detect(part[i : i + 20_000])
         return len(part) / (time.perf_counter() - t0)
 
+    def steps() -> tuple[float, float]:
+        raws = list(dict.fromkeys(r for r, *_ in rows))
+        t0 = time.perf_counter()
+        cleaned = {r: clean_title(r) for r in raws}
+        clean_rate = len(raws) / (time.perf_counter() - t0)
+        todo = list(dict.fromkeys((cleaned[r].title, d, c) for r, c, _, d in rows))
+        t0 = time.perf_counter()
+        for t, d, c in todo:
+            batch.detect_title_language(t, d, c)
+        return clean_rate, len(todo) / (time.perf_counter() - t0)
+
+    def started_pool() -> float:
+        # Workers spawned and the package imported, but nothing cleaned yet.
+        pool = batch._executor(batch.workers())
+        list(pool.map(time.sleep, [0.5] * batch.workers()))
+        rate = timed(rows)
+        pool.shutdown()
+        batch._pool = None
+        return rate
+
     pool_min = batch.PARALLEL_MIN
-    out: dict = {"pairs": len(rows)}
-    batch.PARALLEL_MIN = 10**12
-    cold()
-    out["one process"] = timed(rows)
-    cold()
-    raws = list(dict.fromkeys(r for r, *_ in rows))
-    t0 = time.perf_counter()
-    cleaned = {r: clean_title(r) for r in raws}
-    out["clean_only_per_s"] = len(raws) / (time.perf_counter() - t0)
-    todo = list(dict.fromkeys((cleaned[r].title, d, c) for r, c, _, d in rows))
-    t0 = time.perf_counter()
-    for t, d, c in todo:
-        batch.detect_title_language(t, d, c)
-    out["detect_only_per_s"] = len(todo) / (time.perf_counter() - t0)
-    batch.PARALLEL_MIN = pool_min
-    # A pool whose workers have started (spawned, the package imported) but cleaned nothing yet.
-    pool = batch._executor(batch.workers())
-    list(pool.map(time.sleep, [0.5] * batch.workers()))
-    out["process pool warm"] = timed(rows)
-    pool.shutdown()
-    batch._pool = None
-    return out
+    one, alone, pooled = [], [], []
+    for _ in range(repeats):
+        batch.PARALLEL_MIN = 10**12
+        cold()
+        one.append(timed(rows))
+        cold()
+        alone.append(steps())
+        batch.PARALLEL_MIN = pool_min
+        cold()
+        pooled.append(started_pool())
+    return {"pairs": len(rows), "repeats": repeats, "one process": float(np.median(one)),
+            "clean_only_per_s": float(np.median([a for a, _ in alone])),
+            "detect_only_per_s": float(np.median([b for _, b in alone])),
+            "process pool warm": float(np.median(pooled)), "process pool warm all": pooled}
 
 
 def cleaning(n: int) -> dict:
@@ -523,7 +536,8 @@ def write(res: dict) -> None:
     c = res.get("cleaning")
     if c:
         lines += ["## title cleaning + language detection", "",
-                  f"Pairs/s in normalize's 20k chunks; each measure starts with cold caches. Resample: "
+                  f"Pairs/s in normalize's 20k chunks, the median of {c.get('repeats', 1)} runs, each from "
+                  "cold caches (the pool: new workers, started). Resample: "
                   f"{c['pairs']:,} distinct (title, country) pairs drawn as benchmarks/scale.py does "
                   "(real titles with seniority, gender-marker, contract and spacing variants), no "
                   "descriptions.", ""]
