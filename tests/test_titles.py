@@ -311,3 +311,22 @@ def test_vocabulary_alternation_prefers_the_longer_phrase():
     assert pattern.match("part  time").group(0) == "part  time"
     assert pattern.match("parttime") is None  # "part time" has a space: one at least
     assert _alt(["b a", "a"]) == _alt(["a", "b a"])  # the same pattern whatever the order given
+
+
+def test_digit_free_noise_pattern_removes_what_the_full_one_removes():
+    """_is_noise uses the noise pattern without its measures (hours, durations, workload, numbers) on a
+    segment without digits; on every such segment of the real EURES and JobBERT titles, and on each
+    vocabulary phrase, both must leave the same text."""
+    need_shared(EURES, JOBBERT)
+    raws = list(pd.read_csv(EURES, dtype=str, keep_default_na=False)["job_title"])
+    raws += list(pd.read_csv(JOBBERT, dtype=str, keep_default_na=False)["vacancyTitle"])
+    segments = {s for raw in raws for s in titles.SEGMENT_SPLIT.split(raw)[0::2]}
+    segments |= {p for ps in (*titles.SENIORITY.values(), *titles.CONTRACT.values()) for p in ps}
+    segments = [s for s in segments if s.strip() and not titles.DIGIT.search(s)]
+    assert len(segments) > 10_000
+    changed = 0
+    for s in segments:
+        full = titles.SEGMENT_NOISE.sub(" ", s)
+        assert titles.SEGMENT_NOISE_NO_DIGIT.sub(" ", s) == full, s
+        changed += full != s
+    assert changed > 1_000  # the patterns really removed something

@@ -50,6 +50,7 @@ from jobmarket.text.patterns import (
     REPEATED_PUNCT,
     SALARY,
     SEGMENT_NOISE,
+    SEGMENT_NOISE_NO_DIGIT,
     SEGMENT_SPLIT,
     SENIORITY_KEYS,
     SENIORITY_RE,
@@ -77,6 +78,9 @@ class CleanTitle:
 
 
 # ------------------------------------------------------------------------------------------ light cleaning
+# A function of the text alone: a title that its pass leaves as it was ends the pass with the text the
+# raw title's own light cleaning gave, most real titles being light already.
+@lru_cache(maxsize=50_000)
 def _light(raw: str) -> str:
     """HTML, emoji, control characters and whitespace: what may be removed from any title."""
     text = raw
@@ -150,7 +154,7 @@ def _phone(p: Pass, m: re.Match) -> str:
 
 def _is_noise(segment: str) -> bool:
     """A segment made only of contract, seniority, working-time words, numbers and glue."""
-    rest = SEGMENT_NOISE.sub(" ", segment)
+    rest = (SEGMENT_NOISE if DIGIT.search(segment) else SEGMENT_NOISE_NO_DIGIT).sub(" ", segment)
     return not rest.strip() and bool(segment.strip())
 
 
@@ -212,6 +216,8 @@ def _segments(p: Pass, text: str) -> str:
     segs = parts[0::2]
     seps = parts[1::2]
     keep = [True] * len(segs)
+    if len(segs) == 1:
+        return text  # one segment is the title: only a segment beside others can go
     for i, seg in enumerate(segs):
         if not seg.strip():
             continue
