@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -26,9 +27,24 @@ def cpu_model() -> str:
 
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
+            fields = dict(ln.split(":", 1) for ln in f.read().split("\n\n", 1)[0].splitlines() if ":" in ln)
+    except OSError:
         return platform.processor() or "unknown CPU"
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    name = fields.get("model name") or platform.processor() or "unknown CPU"
+    # Virtual machines often name only the vendor line ("AMD EPYC"): family and model tell its generations
+    # apart (AMD family 25 model 1 is Zen 3, model 17 Zen 4), whose rates differ severalfold.
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
+
+
+def same_cpu(recorded: str, current: str) -> bool:
+    """Whether a results file's rows came from this kind of CPU, so runs in parts never mix machines.
+    Files written before :func:`cpu_model` named the family compare by the model name alone."""
+    if "(family" not in recorded:
+        current = re.sub(r" \(family [^)]*\)", "", current)
+    return recorded == current
 
 
 def load_note() -> str:

@@ -37,7 +37,7 @@ import pyarrow.csv as pacsv
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # _provenance sits beside this script
-from _provenance import commit_label, cpu_model, load_note  # noqa: E402
+from _provenance import commit_label, cpu_model, load_note, same_cpu  # noqa: E402
 
 STARTED_ON = commit_label()  # the tree the run starts on, before it writes any result file
 LOAD = load_note()
@@ -208,6 +208,9 @@ def main() -> None:
     # Runs of earlier invocations on the same input and memory setting (other sizes) stay in the table.
     old = RESULTS / f"{NAME}.json"
     old = json.loads(old.read_text()) if old.exists() else {"meta": {}, "runs": []}
+    if old["runs"] and not same_cpu(old["meta"].get("machine", ""), machine()):
+        sys.exit(f"benchmarks/results/{NAME}.json holds runs of another machine "
+                 f"({old['meta'].get('machine')}); this one is {machine()}: pass --name for its own file")
     # Rows without a commit of their own came from an uncommitted tree: they are dropped, not relabelled.
     results = [r for r in old["runs"] if old["meta"].get("input") == input_meta(args) and r.get("commit")
                and (r["rows"], r.get("duckdb_memory")) not in {(n, memory) for n in args.sizes}]

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _provenance import cpu_model
+from _provenance import cpu_model, same_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -657,7 +657,11 @@ def main() -> None:
     res["load_avg_end"] = os.getloadavg()[0]
     res["name"] = args.name
     if args.merge and (RESULTS / f"{args.name}.json").exists():
-        res = merge(json.loads((RESULTS / f"{args.name}.json").read_text()), res)
+        old = json.loads((RESULTS / f"{args.name}.json").read_text())
+        if not same_cpu(old["machine"].get("cpu", ""), res["machine"]["cpu"]):
+            sys.exit(f"benchmarks/results/{args.name}.json is of another CPU ({old['machine'].get('cpu')}); "
+                     f"this one is {res['machine']['cpu']}: pass --name for a file of its own")
+        res = merge(old, res)
     write(res)
 
 
