@@ -330,3 +330,55 @@ def test_digit_free_noise_pattern_removes_what_the_full_one_removes():
         assert titles.SEGMENT_NOISE_NO_DIGIT.sub(" ", s) == full, s
         changed += full != s
     assert changed > 1_000  # the patterns really removed something
+
+
+def _tidy_every_substitution(text: str) -> str:
+    """_tidy as it was before its character tests: every substitution on every text."""
+    from jobmarket.text.clean import _one_separator
+
+    for _ in range(3):
+        before = text
+        brackets = titles.OPENING.search(text)
+        if brackets:
+            text = titles.EMPTY_BRACKETS.sub(" ", text)
+        text = titles.WHITESPACE.sub(" ", text)
+        text = titles.SPACE_BEFORE_PUNCT.sub(r"\1", text)
+        if brackets:
+            text = titles.SPACE_AFTER_OPEN.sub(r"\1", text)
+        text = titles.DOUBLE_SEPARATOR.sub(_one_separator, text)
+        text = titles.EDGE_JUNK.sub("", text).strip()
+        m = titles.ONLY_BRACKET.fullmatch(text) if brackets else None
+        if m:
+            text = m.group(1).strip()
+        if text == before:
+            break
+    return text
+
+
+_TIDY_PIECES = st.sampled_from([
+    "Koch", "Senior", "C++", ".NET", "-", "–", "—", "|", ",", ";", ":", "/", "@", "•", "·", "*", "&", "_",
+    "=", "~", "!", "?", "(", ")", "[", "]", "{", "}", ".", " ", "  ", "\t", "\n", "\xa0", "\u2009", "\u3000",
+    "\x85", "\u2028", "\x1f", "\u00ad",
+])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_TIDY_PIECES, min_size=1, max_size=12).map("".join))
+@example("Koch\xa0 ,  Küche")
+@example("  - Engineer -\n")
+def test_tidy_character_tests_change_nothing(text):
+    """_tidy skips a substitution when the text lacks the characters it needs; whitespace of every kind,
+    separators at the edges and brackets must come out as with every substitution applied."""
+    from jobmarket.text.clean import _tidy
+
+    assert _tidy(text) == _tidy_every_substitution(text)
+
+
+def test_tidy_character_tests_change_nothing_on_real_titles():
+    need_shared(EURES, JOBBERT)
+    from jobmarket.text.clean import _tidy
+
+    raws = list(pd.read_csv(EURES, dtype=str, keep_default_na=False)["job_title"])
+    raws += list(pd.read_csv(JOBBERT, dtype=str, keep_default_na=False)["vacancyTitle"])
+    for raw in dict.fromkeys(raws):
+        assert _tidy(raw) == _tidy_every_substitution(raw), raw

@@ -266,18 +266,35 @@ def _tidy(text: str) -> str:
         brackets = OPENING.search(text)
         if brackets:
             text = EMPTY_BRACKETS.sub(" ", text)
-        text = WHITESPACE.sub(" ", text)
-        text = SPACE_BEFORE_PUNCT.sub(r"\1", text)
-        if brackets:
-            text = SPACE_AFTER_OPEN.sub(r"\1", text)
-        text = DOUBLE_SEPARATOR.sub(_one_separator, text)
-        text = EDGE_JUNK.sub("", text).strip()
+        # Each substitution only where the text holds what it needs: most texts hold none of it, and a
+        # test of characters is cheaper than a regex scan that finds nothing.
+        if "  " in text or not text.isprintable():  # any whitespace but a single space is unprintable
+            text = WHITESPACE.sub(" ", text)
+        if " " in text:
+            if _CLOSING.intersection(text):
+                text = SPACE_BEFORE_PUNCT.sub(r"\1", text)
+            if brackets:
+                text = SPACE_AFTER_OPEN.sub(r"\1", text)
+        if _SEPARATORS.intersection(text):
+            text = DOUBLE_SEPARATOR.sub(_one_separator, text)
+        if text and (_is_edge_junk(text[0]) or _is_edge_junk(text[-1])):
+            text = EDGE_JUNK.sub("", text)
+        text = text.strip()
         m = ONLY_BRACKET.fullmatch(text) if brackets else None
         if m:  # a title that is only a bracket: "(E-Commerce Assistant)"
             text = m.group(1).strip()
         if text == before:  # a fixpoint: further rounds change nothing (most titles stop after one)
             break
     return text
+
+
+_CLOSING = frozenset(",;:!?)]}")  # what SPACE_BEFORE_PUNCT needs after a space
+_SEPARATORS = frozenset("-–—|,;")  # what DOUBLE_SEPARATOR needs two of
+_EDGE_JUNK_CHARS = frozenset("-–—|,;:/@•·*&_=~!?")  # EDGE_JUNK's class, whitespace aside
+
+
+def _is_edge_junk(ch: str) -> bool:
+    return ch in _EDGE_JUNK_CHARS or ch.isspace()
 
 
 def _one_separator(m: re.Match) -> str:
